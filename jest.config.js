@@ -1,0 +1,9 @@
+/** Three tiers: pure and mocked unit tests, real-tool integration tests, network-namespace e2e tests. */
+const tsJest = { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] };
+module.exports = {
+  projects: [
+    { displayName: "unit", testEnvironment: "node", transform: tsJest, testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
+    { displayName: "integration", testEnvironment: "node", transform: tsJest, testMatch: ["<rootDir>/test/integration/**/*.test.ts"] },
+    { displayName: "e2e", testEnvironment: "node", transform: tsJest, testMatch: ["<rootDir>/test/e2e/**/*.test.ts"] },
+  ],
+};
