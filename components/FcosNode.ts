@@ -1,0 +1,56 @@
+import * as libvirt from "@pulumi/libvirt";
+import * as pulumi from "@pulumi/pulumi";
+import { FcosNodePlan } from "../plan/labPlan";
+import { baseDomainArgs, dhcpReservationCleanup, gibToBytes, VmIdentity } from "./vmDefaults";
+
+export interface FcosNodeArgs {
+  node: FcosNodePlan;
+  poolName: pulumi.Input<string>;
+  /** The shared Fedora CoreOS base volume the root disk overlays. */
+  baseVolumeId: pulumi.Input<string>;
+  networkId: pulumi.Input<string>;
+  networkName: pulumi.Input<string>;
+  /** The node's Ignition config (a Pulumi secret: the bootstrap's carries private keys). */
+  ignition: pulumi.Input<string>;
+  /** Resources that must exist before the VM boots (the readiness gate). */
+  bootAfter: pulumi.Input<pulumi.Resource>[];
+  libvirtUri?: string;
+}
+
+/** One Fedora CoreOS node: copy-on-write root volume, Ignition volume and domain. */
+export class FcosNode extends pulumi.ComponentResource {
+  public readonly ip: string;
+  public readonly fqdn: string;
+  public readonly domainName: string;
+
+  constructor(name: string, args: FcosNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("okd-lab:nodes:FcosNode", name, {}, opts);
+    const { node } = args;
+    const replaceable = { parent: this, deleteBeforeReplace: true };
+    const root = new libvirt.Volume(
+      `${name}-root`,
+      { name: `${node.domainName}-root.qcow2`, pool: args.poolName, baseVolumeId: args.baseVolumeId, format: "qcow2", size: gibToBytes(node.diskGiB) },
+      replaceable,
+    );
+    // The Ignition file sits in the pool under /var/lib/libvirt/images, where QEMU may read it.
+    const ignition = new libvirt.Ignition(
+      `${name}-ignition`,
+      { name: `${node.domainName}.ign`, pool: args.poolName, content: pulumi.secret(args.ignition) },
+      // Ignition runs at first boot only: a changed config (another SSH key) must not replace a
+      // cluster node. Re-provision one deliberately with `pulumi up --replace <urn>`.
+      { ...replaceable, ignoreChanges: ["content"] },
+    );
+    const vm: VmIdentity = { domainName: node.domainName, hostName: node.name, ip: node.ip, mac: node.mac, vcpu: node.vcpu, memoryMiB: node.memoryMiB };
+    const domain = new libvirt.Domain(
+      `${name}-domain`,
+      { ...baseDomainArgs(vm, args.networkId, root.id), coreosIgnition: ignition.id },
+      { ...replaceable, dependsOn: args.bootAfter, ignoreChanges: ["coreosIgnition"] },
+    );
+    dhcpReservationCleanup(`${name}-dhcp-release`, { libvirtUri: args.libvirtUri, networkName: args.networkName, vm }, { parent: this, dependsOn: [domain] });
+
+    this.ip = node.ip;
+    this.fqdn = node.fqdn;
+    this.domainName = node.domainName;
+    this.registerOutputs({ ip: this.ip, fqdn: this.fqdn, domainName: this.domainName });
+  }
+}

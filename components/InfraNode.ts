@@ -1,0 +1,57 @@
+import * as libvirt from "@pulumi/libvirt";
+import * as pulumi from "@pulumi/pulumi";
+import { InfraNodePlan } from "../plan/labPlan";
+import { CloudInitData } from "../render/cloudInit";
+import { baseDomainArgs, dhcpReservationCleanup, gibToBytes, VmIdentity } from "./vmDefaults";
+
+export interface InfraNodeArgs {
+  infra: InfraNodePlan;
+  poolName: pulumi.Input<string>;
+  baseVolumeId: pulumi.Input<string>;
+  networkId: pulumi.Input<string>;
+  networkName: pulumi.Input<string>;
+  /** NoCloud files from `renderCloudInit`; they carry no secret. */
+  cloudInit: pulumi.Input<CloudInitData>;
+  libvirtUri?: string;
+}
+
+/** The AlmaLinux 9 infra VM: copy-on-write root disk, cloud-init ISO, domain. */
+export class InfraNode extends pulumi.ComponentResource {
+  /** libvirt domain id; changes only when the VM is replaced. */
+  public readonly domainId: pulumi.Output<string>;
+  public readonly ip: string;
+  public readonly fqdn: string;
+
+  constructor(name: string, args: InfraNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("okd-lab:infra:InfraNode", name, {}, opts);
+    const { infra } = args;
+    // libvirt names are unique: a replacement must delete the old object first.
+    const replaceable = { parent: this, deleteBeforeReplace: true };
+    const root = new libvirt.Volume(
+      `${name}-root`,
+      { name: `${infra.domainName}-root.qcow2`, pool: args.poolName, baseVolumeId: args.baseVolumeId, format: "qcow2", size: gibToBytes(infra.diskGiB) },
+      replaceable,
+    );
+    const cloudInit = pulumi.output(args.cloudInit);
+    const seed = new libvirt.CloudInitDisk(
+      `${name}-cloudinit`,
+      {
+        name: `${infra.domainName}-cloudinit.iso`,
+        pool: args.poolName,
+        userData: cloudInit.userData,
+        metaData: cloudInit.metaData,
+        networkConfig: cloudInit.networkConfig,
+      },
+      replaceable,
+    );
+    const vm: VmIdentity = { domainName: infra.domainName, hostName: infra.name, ip: infra.ip, mac: infra.mac, vcpu: infra.vcpu, memoryMiB: infra.memoryMiB };
+    // The default i440fx machine type: q35 has no IDE bus for the cloud-init CD-ROM.
+    const domain = new libvirt.Domain(`${name}-domain`, { ...baseDomainArgs(vm, args.networkId, root.id), cloudinit: seed.id }, replaceable);
+    dhcpReservationCleanup(`${name}-dhcp-release`, { libvirtUri: args.libvirtUri, networkName: args.networkName, vm }, { parent: this, dependsOn: [domain] });
+
+    this.domainId = domain.id;
+    this.ip = infra.ip;
+    this.fqdn = infra.fqdn;
+    this.registerOutputs({ domainId: this.domainId, ip: this.ip, fqdn: this.fqdn });
+  }
+}

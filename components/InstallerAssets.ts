@@ -1,0 +1,46 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { INSTALL_CONFIG_ENV, InstallerOutput, parseInstallerOutput } from "../ignition/installerScript";
+
+export interface InstallerAssetsArgs {
+  /** install-config.yaml text; a secret (pull secret). */
+  installConfig: pulumi.Input<string>;
+  /** The script from `renderInstallerScript`. */
+  script: string;
+}
+
+/**
+ * Runs openshift-install once per cluster on the host (`create manifests`, the lab's manifests,
+ * `create ignition-configs`) and exposes what it produced. A later run with the same
+ * install-config reuses the assets; a changed one fails with instructions instead of minting a
+ * new CA under a live cluster.
+ */
+export class InstallerAssets extends pulumi.ComponentResource {
+  /** bootstrap.ign, master.ign, worker.ign, kubeadmin password, kubeconfig path, generation time. */
+  public readonly output: pulumi.Output<InstallerOutput>;
+
+  constructor(name: string, args: InstallerAssetsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("okd-lab:installer:InstallerAssets", name, {}, opts);
+    const run = new command.local.Command(
+      `${name}-create`,
+      {
+        create: args.script,
+        // Changing the script or install-config re-runs it; the script itself refuses to regenerate.
+        interpreter: ["/bin/bash", "-c"],
+        environment: { [INSTALL_CONFIG_ENV]: pulumi.secret(args.installConfig) },
+        // stdout holds the Ignition configs: never print it.
+        logging: "stderr",
+      },
+      {
+        parent: this,
+        additionalSecretOutputs: ["stdout"],
+        // Assets are made once per cluster: later config changes (one worker more, another router
+        // count) must not re-run the installer. The program compares the recorded install-config
+        // before registering anything and reports the changes that matter.
+        ignoreChanges: ["create", "environment"],
+      },
+    );
+    this.output = pulumi.secret(run.stdout.apply(parseInstallerOutput));
+    this.registerOutputs({ output: this.output });
+  }
+}

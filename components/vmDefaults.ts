@@ -1,0 +1,71 @@
+/**
+ * What every lab VM shares: CPU passthrough, serial console, a fixed MAC and address, and the
+ * cleanup of the DHCP reservation libvirt leaves behind.
+ */
+import * as command from "@pulumi/command";
+import * as libvirt from "@pulumi/libvirt";
+import * as pulumi from "@pulumi/pulumi";
+
+const GiB = 1024 ** 3;
+
+/** Bytes in `giB` GiB: libvirt volume sizes are in bytes. */
+export function gibToBytes(giB: number): number {
+  return giB * GiB;
+}
+
+export interface VmIdentity {
+  domainName: string;
+  /** Short host name handed out by libvirt's DHCP, e.g. `worker`. */
+  hostName: string;
+  ip: string;
+  mac: string;
+  vcpu: number;
+  memoryMiB: number;
+}
+
+/** Domain inputs common to the infra VM and the Fedora CoreOS nodes. */
+export function baseDomainArgs(vm: VmIdentity, networkId: pulumi.Input<string>, rootVolumeId: pulumi.Input<string>): libvirt.DomainArgs {
+  return {
+    name: vm.domainName,
+    vcpu: vm.vcpu,
+    memory: vm.memoryMiB,
+    // EL9 and FCOS userlands need x86-64-v2, which a default guest CPU model may hide.
+    cpu: { mode: "host-passthrough" },
+    disks: [{ volumeId: rootVolumeId }],
+    networkInterfaces: [
+      {
+        networkId,
+        hostname: vm.hostName,
+        mac: vm.mac,
+        // Creates the DHCP host reservation, so the node gets its address at first boot.
+        addresses: [vm.ip],
+        // No guest agent and a reserved address: waiting for a lease only adds a timeout.
+        waitForLease: false,
+      },
+    ],
+    consoles: [{ type: "pty", targetPort: "0", targetType: "serial" }],
+    autostart: true,
+  };
+}
+
+/**
+ * A host command whose only job is on delete: libvirt keeps a domain's DHCP reservation after
+ * the domain is gone (terraform-provider-libvirt issue #834), which would block the address.
+ */
+export function dhcpReservationCleanup(
+  name: string,
+  args: { libvirtUri?: string; networkName: pulumi.Input<string>; vm: VmIdentity },
+  opts: pulumi.CustomResourceOptions,
+): command.local.Command {
+  const uri = args.libvirtUri ? `-c '${args.libvirtUri}' ` : "";
+  const host = `<host mac='${args.vm.mac}' name='${args.vm.hostName}' ip='${args.vm.ip}'/>`;
+  return new command.local.Command(
+    name,
+    {
+      create: "true",
+      delete: pulumi.interpolate`for flags in '--live --config' '--config'; do virsh ${uri}net-update ${args.networkName} delete ip-dhcp-host "${host}" $flags >/dev/null 2>&1 && exit 0; done; exit 0`,
+      interpreter: ["/bin/bash", "-c"],
+    },
+    opts,
+  );
+}

@@ -1,0 +1,208 @@
+/**
+ * Wires the lab: config -> plan -> rendered artifacts -> components, and the stack outputs.
+ */
+import * as command from "@pulumi/command";
+import * as libvirt from "@pulumi/libvirt";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import * as path from "node:path";
+import { FcosNode } from "./components/FcosNode";
+import { InfraConfig } from "./components/InfraConfig";
+import { InfraNode } from "./components/InfraNode";
+import { InstallerAssets } from "./components/InstallerAssets";
+import { LabNetwork } from "./components/LabNetwork";
+import { BaseImage, LabStorage } from "./components/LabStorage";
+import { LabConfig } from "./config/labConfig";
+import { readLabConfig, readLibvirtUri } from "./config/readConfig";
+import { installConfigDrift } from "./host/installerState";
+import { renderInstallConfig } from "./ignition/installConfig";
+import { renderInstallerScript } from "./ignition/installerScript";
+import { installerManifests, mastersSchedulable } from "./ignition/machineConfigs";
+import { renderNodeIgnition } from "./ignition/nodeIgnition";
+import { buildLabPlan, FcosNodePlan, LabPlan } from "./plan/labPlan";
+import { renderChronyClientConf, renderChronyConf } from "./render/chronyConf";
+import { INFRA_ADMIN_USER, renderCloudInit } from "./render/cloudInit";
+import { renderCorefile } from "./render/corefile";
+import { renderHaproxyCfg, STATS_PASSWORD_ENV } from "./render/haproxyCfg";
+import { infraFiles } from "./render/infraFiles";
+import { renderLabOutputs } from "./render/labOutputs";
+import { renderReadinessGateScript } from "./render/readinessGate";
+import { renderZones, ZoneSerialState, zoneFileName } from "./render/zoneFiles";
+
+/** Certificates in the installer's Ignition expire after 24 hours. */
+const IGNITION_CERT_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+/** Name of the stack output that carries each zone's serial and digest to the next run. */
+export const DNS_ZONES_OUTPUT = "dnsZones";
+
+function fcosImage(config: LabConfig): BaseImage {
+  return config.fcos.image.startsWith("/") ? { kind: "path", path: config.fcos.image } : { kind: "url", url: config.fcos.image, sha256: config.fcos.sha256 };
+}
+
+/** Checks the host's installer assets against the config before anything is registered. */
+function checkInstallerAssets(config: LabConfig, plan: LabPlan): void {
+  const drift = installConfigDrift(config.okd.assetsDir, renderInstallConfig(plan, config.okd, "ssh-ed25519 AAAA compare"));
+  switch (drift.kind) {
+    case "none":
+      return;
+    case "changed":
+      throw new pulumi.RunError(
+        `okd-lab: the installer assets in ${config.okd.assetsDir} were generated for another install-config (${drift.fields.join(", ")} changed). ` +
+          "Regenerating them would mint a new CA and break the running cluster. Revert okd-lab:cluster, okd-lab:network or okd-lab:okd, " +
+          `or start over: 'pulumi destroy', move ${config.okd.assetsDir} away, then 'pulumi up'.`,
+      );
+    case "masters":
+      pulumi.log.warn(
+        `okd-lab: the control plane goes from ${drift.was} to ${drift.now} masters on an installed cluster. DNS records and the 6443/22623 ` +
+          "backends follow, but the new masters join etcd only through OKD's control-plane scale-up procedure, which this program does not perform.",
+      );
+      break;
+    case "same":
+      break;
+    default: {
+      const unreachable: never = drift;
+      return unreachable;
+    }
+  }
+  if (config.bootstrap.enabled && drift.generatedAt && Date.now() - drift.generatedAt.getTime() > IGNITION_CERT_LIFETIME_MS) {
+    pulumi.log.warn(
+      `okd-lab: the installer assets were generated ${drift.generatedAt.toISOString()}, more than 24 hours ago; their certificates have expired. ` +
+        "A bootstrap node created from them will not complete: finish the installation with the nodes you have, or start over with new assets.",
+    );
+  }
+}
+
+/** Builds the whole lab and returns the stack outputs. */
+export function createLab(): Record<string, unknown> {
+  const { config, warnings } = readLabConfig();
+  for (const warning of warnings) pulumi.log.warn(warning);
+  const plan = buildLabPlan(config);
+  checkInstallerAssets(config, plan);
+  const libvirtUri = readLibvirtUri();
+
+  const provider = new libvirt.Provider("libvirt", { uri: libvirtUri });
+  const withLibvirt: pulumi.ComponentResourceOptions = { providers: [provider] };
+
+  // The program's own key pair: it configures the infra node over SSH with it. Users' keys are
+  // authorized alongside it on every node.
+  const labKey = new tls.PrivateKey("lab-ssh-key", { algorithm: "ED25519" });
+  const labPublicKey = labKey.publicKeyOpenssh.apply((k) => k.trim());
+  const authorizedKeys = labPublicKey.apply((k) => [k, ...config.sshAuthorizedKeys]);
+  const statsPassword = new random.RandomPassword("haproxy-stats-password", { length: 24, special: false });
+
+  const reverseZones = plan.dns.reverseZones.map((z) => z.zone);
+  const network = new LabNetwork("lab", { network: plan.network, dnsServer: plan.infra.ip, forwardedZones: [plan.dns.zone, ...reverseZones] }, withLibvirt);
+  const storage = new LabStorage(
+    "lab",
+    {
+      pool: config.pool,
+      infraImage: config.infra.image,
+      fcosImage: fcosImage(config),
+      cacheDir: path.resolve(".okd", `${config.stack}-images`),
+      volumePrefix: plan.cluster.name,
+    },
+    withLibvirt,
+  );
+
+  const cloudInit = authorizedKeys.apply((keys) =>
+    renderCloudInit({ infra: plan.infra, network: plan.network, domain: plan.cluster.domain, coredns: config.infra.coredns, sshAuthorizedKeys: keys }),
+  );
+  const infraNode = new InfraNode(
+    "infra",
+    {
+      infra: plan.infra,
+      poolName: storage.poolName,
+      baseVolumeId: storage.infraBaseVolumeId,
+      networkId: network.networkId,
+      networkName: network.networkName,
+      cloudInit,
+      libvirtUri,
+    },
+    withLibvirt,
+  );
+
+  // SOA serials continue from this stack's last run: unchanged records keep their serial.
+  const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
+  const previousZones = self.getOutput(DNS_ZONES_OUTPUT) as pulumi.Output<Record<string, ZoneSerialState> | undefined>;
+  const zones = previousZones.apply((previous) => renderZones(plan.dns, previous ?? undefined).files);
+  const files = infraFiles<pulumi.Input<string>>({
+    corefile: renderCorefile(plan.dns),
+    zones: [plan.dns.zone, ...reverseZones].map((zone) => ({
+      zone,
+      fileName: zoneFileName(zone),
+      content: zones.apply((all) => all.find((f) => f.zone === zone)!.content),
+    })),
+    haproxyCfg: renderHaproxyCfg(plan.loadBalancer),
+    chronyConf: renderChronyConf(plan.ntp),
+    haproxySecretsEnv: pulumi.interpolate`${STATS_PASSWORD_ENV}=${statsPassword.result}\n`,
+  });
+  const infraConfig = new InfraConfig("infra-config", {
+    host: plan.infra.ip,
+    user: INFRA_ADMIN_USER,
+    privateKey: labKey.privateKeyOpenssh,
+    files,
+    domainId: infraNode.domainId,
+  });
+  const gate = new command.local.Command(
+    "readiness-gate",
+    { create: renderReadinessGateScript(plan), interpreter: ["/bin/bash", "-c"] },
+    { dependsOn: infraConfig.delivered },
+  );
+
+  const installer = new InstallerAssets(
+    "okd-installer",
+    {
+      installConfig: labPublicKey.apply((key) => renderInstallConfig(plan, config.okd, key)),
+      script: renderInstallerScript({
+        assetsDir: config.okd.assetsDir,
+        installer: config.okd.installer,
+        manifests: installerManifests(plan),
+        mastersSchedulable: mastersSchedulable(plan),
+      }),
+    },
+  );
+
+  const bootstrapChrony = renderChronyClientConf(plan.infra.ip);
+  const nodeIgnition = (node: FcosNodePlan) =>
+    pulumi.secret(
+      pulumi.all([installer.output, authorizedKeys]).apply(([assets, keys]) =>
+        renderNodeIgnition({
+          node,
+          roleConfig: assets[node.role],
+          sshAuthorizedKeys: keys,
+          // MachineConfigs never reach the bootstrap: it gets the lab's chrony.conf directly.
+          extraFiles: node.role === "bootstrap" ? [{ path: "/etc/chrony.conf", content: bootstrapChrony, mode: 0o644 }] : [],
+        }),
+      ),
+    );
+  const nodes = plan.nodes.map(
+    (node) =>
+      new FcosNode(
+        `${node.role}-${node.name}`,
+        {
+          node,
+          poolName: storage.poolName,
+          baseVolumeId: storage.fcosBaseVolumeId,
+          networkId: network.networkId,
+          networkName: network.networkName,
+          ignition: nodeIgnition(node),
+          // New nodes boot once the infra node serves their records and backends.
+          bootAfter: [gate, ...infraConfig.delivered],
+          libvirtUri,
+        },
+        withLibvirt,
+      ),
+  );
+
+  const text = renderLabOutputs(plan, { assetsDir: config.okd.assetsDir, installer: config.okd.installer, approveCsrs: config.approveCsrs });
+  return {
+    ...text,
+    nodes: nodes.map((n) => ({ name: n.domainName, ip: n.ip, fqdn: n.fqdn })),
+    statsPassword: statsPassword.result,
+    sshPrivateKey: labKey.privateKeyOpenssh,
+    kubeadminPassword: pulumi.secret(installer.output.apply((o) => o.kubeadminPassword)),
+    kubeconfig: pulumi.unsecret(installer.output.apply((o) => o.kubeconfig)),
+    [DNS_ZONES_OUTPUT]: zones.apply((all) => Object.fromEntries(all.map((f) => [f.zone, { serial: f.serial, digest: f.digest }]))),
+  };
+}

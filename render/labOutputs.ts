@@ -1,0 +1,109 @@
+/**
+ * The stack outputs a person reads: URLs, commands, next steps and a diagram of the lab, all
+ * derived from the plan. Pure.
+ */
+import { FcosNodePlan, LabPlan, PORTS } from "../plan/labPlan";
+import { INFRA_ADMIN_USER } from "./cloudInit";
+
+/** File the README tells users to save the lab's SSH private key to. */
+export const SSH_KEY_FILE = "okd-lab.key";
+
+export interface LabOutputsArgs {
+  assetsDir: string;
+  installer: string;
+  approveCsrs: boolean;
+}
+
+export interface LabOutputs {
+  infraIp: string;
+  infraFqdn: string;
+  apiUrl: string;
+  consoleUrl: string;
+  ocLogin: string;
+  statsUrl: string;
+  sshKeyCommand: string;
+  sshInfra: string;
+  sshNodes: Record<string, string>;
+  nextSteps: string[];
+  diagram: string;
+}
+
+function roleDescription(node: FcosNodePlan): string {
+  switch (node.role) {
+    case "bootstrap":
+      return "bootstrap (temporary control plane, serves 22623)";
+    case "master":
+      return "control plane";
+    case "worker":
+      return "worker + ingress router";
+    default: {
+      const unreachable: never = node.role;
+      return unreachable;
+    }
+  }
+}
+
+/** A text diagram of the lab in the spirit of the design document's. */
+export function renderLabDiagram(plan: LabPlan): string {
+  const rows = [
+    { name: plan.infra.domainName, ip: plan.infra.ip, os: "AlmaLinux 9", role: "CoreDNS, HAProxy, chrony" },
+    ...plan.nodes.map((n) => ({ name: n.domainName, ip: n.ip, os: "Fedora CoreOS", role: roleDescription(n) })),
+  ];
+  const nameWidth = Math.max(...rows.map((r) => r.name.length));
+  const ipWidth = Math.max(...rows.map((r) => r.ip.length));
+  const body = [
+    `libvirt host, NAT network ${plan.network.name} ${plan.network.cidr}, gateway ${plan.network.gateway}`,
+    "",
+    ...rows.map((r) => `${r.name.padEnd(nameWidth)}  ${r.ip.padEnd(ipWidth)}  ${r.os.padEnd(13)}  ${r.role}`),
+  ];
+  const services = plan.loadBalancer.services.map(
+    (s) => `  :${s.port} ${s.name.padEnd(14)} -> ${s.servers.length > 0 ? s.servers.map((b) => `${b.name}:${b.port}`).join(", ") : "(no servers)"}`,
+  );
+  const width = Math.max(...body.map((l) => l.length));
+  const border = `+${"-".repeat(width + 2)}+`;
+  return [
+    border,
+    ...body.map((l) => `| ${l.padEnd(width)} |`),
+    border,
+    `DNS (${plan.infra.ip}:53): api, api-int, *.apps.${plan.cluster.domain} -> ${plan.infra.ip}`,
+    `HAProxy on ${plan.loadBalancer.bindAddress}:`,
+    ...services,
+    "",
+  ].join("\n");
+}
+
+/** URLs, commands and next steps for the stack outputs. */
+export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutputs {
+  const domain = plan.cluster.domain;
+  const apiUrl = `https://api.${domain}:${PORTS.api}`;
+  const kubeconfig = `${args.assetsDir}/auth/kubeconfig`;
+  const sshOpts = `-i ${SSH_KEY_FILE} -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no`;
+  const names = plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => n.fqdn);
+  const bootstrap = plan.nodes.find((n) => n.role === "bootstrap");
+  const steps = [
+    ...(bootstrap
+      ? [
+          `${args.installer} wait-for bootstrap-complete --dir ${args.assetsDir} --log-level info`,
+          "pulumi config set --path okd-lab:bootstrap.enabled false && pulumi up   # drops the bootstrap node, its records and backends",
+        ]
+      : []),
+    `export KUBECONFIG=${kubeconfig}`,
+    args.approveCsrs
+      ? `# okd-lab:approveCsrs is on: pulumi up approves the pending CSRs of ${names.join(", ")}`
+      : `oc get csr   # approve each node's two pending CSRs (node-bootstrapper, then system:node:<name>) for ${names.join(", ")} with 'oc adm certificate approve <csr>'`,
+    `${args.installer} wait-for install-complete --dir ${args.assetsDir}`,
+  ];
+  return {
+    infraIp: plan.infra.ip,
+    infraFqdn: plan.infra.fqdn,
+    apiUrl,
+    consoleUrl: `https://console-openshift-console.apps.${domain}`,
+    ocLogin: `oc login ${apiUrl} -u kubeadmin -p "$(pulumi stack output --show-secrets kubeadminPassword)"`,
+    statsUrl: `http://${plan.loadBalancer.bindAddress}:${plan.loadBalancer.stats.port}/`,
+    sshKeyCommand: `pulumi stack output --show-secrets sshPrivateKey > ${SSH_KEY_FILE} && chmod 600 ${SSH_KEY_FILE}`,
+    sshInfra: `ssh ${sshOpts} ${INFRA_ADMIN_USER}@${plan.infra.ip}`,
+    sshNodes: Object.fromEntries(plan.nodes.map((n) => [n.name, `ssh ${sshOpts} core@${n.ip}`])),
+    nextSteps: steps,
+    diagram: renderLabDiagram(plan),
+  };
+}

@@ -1,0 +1,201 @@
+/**
+ * npm run render -- (--stack NAME | --stack-file PATH) [--out DIR] [--show-secrets] [--previous-outputs FILE]
+ *
+ * Runs the real program under Pulumi mocks (no Pulumi CLI, no libvirt) and writes what it hands
+ * to its resources: plan.json, the infra node's files, cloud-init, install-config.yaml and every
+ * node's Ignition. Files whose content is a Pulumi secret are written only with --show-secrets.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { LabConfigError } from "../config/labConfig";
+import { INSTALL_CONFIG_ENV } from "../ignition/installerScript";
+import { isSecret, LabRun, plainValue, RecordedResource, runLabUnderMocks } from "../offline/labMocks";
+
+export interface RenderOptions {
+  stack: string;
+  stackFile: string;
+  out: string;
+  showSecrets: boolean;
+  previousOutputs?: string;
+}
+
+const USAGE = "usage: npm run render -- (--stack NAME | --stack-file PATH) [--out DIR] [--show-secrets] [--previous-outputs FILE]";
+
+export function parseArgs(argv: string[]): RenderOptions {
+  let stack: string | undefined;
+  let stackFile: string | undefined;
+  let out: string | undefined;
+  let previousOutputs: string | undefined;
+  let showSecrets = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith("--")) throw new UsageError(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case "--stack":
+        stack = value();
+        break;
+      case "--stack-file":
+        stackFile = value();
+        break;
+      case "--out":
+        out = value();
+        break;
+      case "--previous-outputs":
+        previousOutputs = value();
+        break;
+      case "--show-secrets":
+        showSecrets = true;
+        break;
+      default:
+        throw new UsageError(`unknown argument ${arg}`);
+    }
+  }
+  if (!stack && !stackFile) throw new UsageError("give --stack NAME or --stack-file PATH");
+  const file = stackFile ?? `Pulumi.${stack}.yaml`;
+  const name = stack ?? path.basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, "");
+  return { stack: name, stackFile: file, out: out ?? path.join("out", name), showSecrets, previousOutputs };
+}
+
+class UsageError extends Error {}
+
+/** Reads a stack file's `config:` map. Encrypted values cannot be read offline and are dropped. */
+export function readStackConfig(file: string): { config: Record<string, unknown>; notes: string[] } {
+  if (!fs.existsSync(file)) throw new UsageError(`stack file ${file} not found`);
+  const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const notes: string[] = [];
+  const strip = (key: string, value: unknown): unknown => {
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      const obj = value as Record<string, unknown>;
+      if (typeof obj.secure === "string" && Object.keys(obj).length === 1) {
+        notes.push(`${key} is encrypted in ${file}; the offline render uses its default instead`);
+        return undefined;
+      }
+      return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, strip(`${key}.${k}`, v)]).filter(([, v]) => v !== undefined));
+    }
+    if (Array.isArray(value)) return value.map((v, i) => strip(`${key}[${i}]`, v));
+    return value;
+  };
+  const config: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(doc.config ?? {})) {
+    const v = strip(key, value);
+    if (v !== undefined) config[key] = v;
+  }
+  return { config, notes };
+}
+
+/** A rendered artifact: its path under the output folder and the resource input it comes from. */
+interface Artifact {
+  file: string;
+  value: unknown;
+}
+
+function input(r: RecordedResource, key: string): unknown {
+  return r.inputs[key];
+}
+
+/** `value[key]`, still secret when `value` as a whole is. */
+function field(value: unknown, key: string): unknown {
+  if (isSecret(value)) {
+    const inner = field(value.value, key);
+    return isSecret(inner) ? inner : { ...value, value: inner };
+  }
+  return typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+/** The artifacts the program hands to its resources, found by resource type and name. */
+export function artifactsOf(run: LabRun): Artifact[] {
+  const artifacts: Artifact[] = [];
+  for (const r of run.resources) {
+    if (r.type === "command:remote:Command") {
+      const match = /-file:(.+)$/.exec(r.name);
+      if (match) artifacts.push({ file: path.join("infra", match[1]), value: input(r, "stdin") });
+    } else if (r.type === "libvirt:index/cloudInitDisk:CloudInitDisk") {
+      artifacts.push({ file: "infra/cloud-init/user-data", value: input(r, "userData") });
+      artifacts.push({ file: "infra/cloud-init/meta-data", value: input(r, "metaData") });
+      artifacts.push({ file: "infra/cloud-init/network-config", value: input(r, "networkConfig") });
+    } else if (r.type === "libvirt:index/ignition:Ignition") {
+      // Volume name `okd-<node>.ign`; the render names files after the node.
+      const volume = String(plainValue(input(r, "name"), true));
+      artifacts.push({ file: path.join("ignition", volume.replace(/^okd-/, "")), value: input(r, "content") });
+    } else if (r.type === "command:local:Command" && r.name === "okd-installer-create") {
+      artifacts.push({ file: "install-config.yaml", value: field(input(r, "environment"), INSTALL_CONFIG_ENV) });
+    }
+  }
+  return artifacts;
+}
+
+export function planJson(run: LabRun, showSecrets: boolean): string {
+  const resources = [...run.resources]
+    .sort((a, b) => `${a.type}::${a.name}`.localeCompare(`${b.type}::${b.name}`))
+    .map((r) => ({ type: r.type, name: r.name, parent: r.parent ?? null, dependsOn: r.dependsOn, inputs: plainValue(r.inputs, showSecrets) }));
+  return `${JSON.stringify({ resources }, null, 2)}\n`;
+}
+
+/** Writes the render; returns the artifact paths skipped because they are secret. */
+export function writeRender(run: LabRun, out: string, showSecrets: boolean): { written: string[]; skipped: string[] } {
+  fs.mkdirSync(out, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(out, "plan.json"), planJson(run, showSecrets));
+  fs.writeFileSync(path.join(out, "outputs.json"), `${JSON.stringify(plainValue(run.outputs, showSecrets), null, 2)}\n`);
+  const written = ["plan.json", "outputs.json"];
+  const skipped: string[] = [];
+  for (const artifact of artifactsOf(run)) {
+    const value = plainValue(artifact.value, showSecrets);
+    if (value === "[secret]") {
+      skipped.push(artifact.file);
+      continue;
+    }
+    if (typeof value !== "string") throw new Error(`render: ${artifact.file} has no content in the program's resources`);
+    const target = path.join(out, artifact.file);
+    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(target, value, { mode: 0o600 });
+    written.push(artifact.file);
+  }
+  return { written, skipped };
+}
+
+export async function render(options: RenderOptions): Promise<{ run: LabRun; written: string[]; skipped: string[]; notes: string[] }> {
+  const { config, notes } = readStackConfig(options.stackFile);
+  const previousOutputs = options.previousOutputs ? (JSON.parse(fs.readFileSync(options.previousOutputs, "utf8")) as Record<string, unknown>) : undefined;
+  const run = await runLabUnderMocks({ stack: options.stack, config, previousOutputs });
+  const { written, skipped } = writeRender(run, options.out, options.showSecrets);
+  return { run, written, skipped, notes };
+}
+
+async function main(): Promise<number> {
+  let options: RenderOptions;
+  try {
+    options = parseArgs(process.argv.slice(2));
+    const { run, written, skipped, notes } = await render(options);
+    for (const note of notes) console.error(`note: ${note}`);
+    for (const warning of run.warnings) console.error(`warning: ${warning}`);
+    console.log(`rendered stack ${options.stack} into ${options.out}: ${run.resources.length} resources, ${written.length} files`);
+    console.log("offline render: openshift-install cannot run here; the Ignition role configs are stand-ins of the real shape made for the render");
+    if (skipped.length > 0) console.log(`secret artifacts not written (pass --show-secrets): ${skipped.join(", ")}`);
+    return 0;
+  } catch (err) {
+    if (err instanceof LabConfigError || err instanceof UsageError) {
+      console.error(err instanceof UsageError ? `${err.message}\n${USAGE}` : err.message);
+      return 2;
+    }
+    if (err instanceof Error && err.name === "RunError") {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
