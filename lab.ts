@@ -199,8 +199,8 @@ export function createLab(): Record<string, unknown> {
   return {
     ...text,
     nodes: nodes.map((n) => ({ name: n.domainName, ip: n.ip, fqdn: n.fqdn })),
-    statsPassword: statsPassword.result,
-    sshPrivateKey: labKey.privateKeyOpenssh,
+    statsPassword: pulumi.secret(statsPassword.result),
+    sshPrivateKey: pulumi.secret(labKey.privateKeyOpenssh),
     kubeadminPassword: pulumi.secret(installer.output.apply((o) => o.kubeadminPassword)),
     kubeconfig: pulumi.unsecret(installer.output.apply((o) => o.kubeconfig)),
     [DNS_ZONES_OUTPUT]: zones.apply((all) => Object.fromEntries(all.map((f) => [f.zone, { serial: f.serial, digest: f.digest }]))),

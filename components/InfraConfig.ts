@@ -28,7 +28,7 @@ export class InfraConfig extends pulumi.ComponentResource {
     const connection: command.types.input.remote.ConnectionArgs = {
       host: args.host,
       user: args.user,
-      privateKey: args.privateKey,
+      privateKey: pulumi.secret(args.privateKey),
       // The first connection waits for the VM to boot: up to ~20 minutes of retries.
       dialErrorLimit: 120,
       perDialTimeout: 10,

@@ -33,7 +33,8 @@ export interface RecordedResource {
   dependsOn: string[];
   /** Inputs as the engine receives them; secret values are wrapped (see `isSecret`). */
   inputs: Record<string, unknown>;
-  urn?: string;
+  /** Top-level input names whose changes the engine ignores after creation (`ignoreChanges`). */
+  ignoreChanges: string[];
   custom: boolean;
 }
 
@@ -128,7 +129,7 @@ export async function runLabUnderMocks(options: LabRunOptions): Promise<LabRun> 
         const recorded = byName.get(`${args.type}::${args.name}`);
         if (recorded) recorded.inputs = args.inputs;
         else {
-          const entry: RecordedResource = { type: args.type, name: args.name, inputs: args.inputs, dependsOn: [], custom: args.custom ?? true };
+          const entry: RecordedResource = { type: args.type, name: args.name, inputs: args.inputs, dependsOn: [], ignoreChanges: [], custom: args.custom ?? true };
           byName.set(`${args.type}::${args.name}`, entry);
           order.push(entry);
         }
@@ -153,13 +154,15 @@ export async function runLabUnderMocks(options: LabRunOptions): Promise<LabRun> 
     getName(): string;
     getParent(): string;
     getDependenciesList(): string[];
+    getIgnorechangesList(): string[];
     getPropertydependenciesMap(): Map<string, { getUrnsList(): string[] }>;
   }, cb: never) => {
     const key = `${req.getType()}::${req.getName()}`;
     const deps = new Set(req.getDependenciesList());
     req.getPropertydependenciesMap().forEach((d) => d.getUrnsList().forEach((u) => deps.add(u)));
-    const entry = byName.get(key) ?? { type: req.getType(), name: req.getName(), inputs: {}, dependsOn: [], custom: true };
+    const entry = byName.get(key) ?? { type: req.getType(), name: req.getName(), inputs: {}, dependsOn: [], ignoreChanges: [], custom: true };
     entry.parent = req.getParent() || undefined;
+    entry.ignoreChanges = [...req.getIgnorechangesList()].sort();
     entry.dependsOn = [...deps].sort();
     if (!byName.has(key)) {
       byName.set(key, entry);

@@ -1,0 +1,253 @@
+/**
+ * The whole program under Pulumi mocks: which resources it registers, under which parents, in
+ * which order, what stays secret, and what an update would change.
+ */
+import { LabConfigError } from "../../config/labConfig";
+import { isSecret, LabRun, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
+import { diffRuns } from "../../offline/planDiff";
+import { planJson } from "../../scripts/render";
+import { TEST_COREDNS_SHA256 } from "../fixtures/labs";
+
+/** The dev stack's config in stack-file form (namespace:key -> value). */
+function devConfig(): Record<string, unknown> {
+  return {
+    "libvirt:uri": "qemu:///system",
+    "okd-lab:cluster": { name: "okd-lab", baseDomain: "okd.local" },
+    "okd-lab:network": { name: "okd-net", cidr: "10.56.0.0/24" },
+    "okd-lab:infra": { name: "okd-infra", ip: "10.56.0.10", coredns: { version: "1.11.1", sha256: TEST_COREDNS_SHA256 } },
+    "okd-lab:bootstrap": { name: "bootstrap", ip: "10.56.0.11", enabled: true },
+    "okd-lab:masters": [{ name: "master", ip: "10.56.0.12" }],
+    "okd-lab:workers": [{ name: "worker", ip: "10.56.0.13" }],
+    "okd-lab:fcos": { image: "/var/lib/libvirt/images/fedora-coreos-38.qcow2" },
+  };
+}
+
+function find(run: LabRun, type: string, name: string): RecordedResource {
+  const r = run.resources.find((x) => x.type === type && x.name === name);
+  if (!r) throw new Error(`no ${type} named ${name}; have: ${run.resources.map((x) => x.name).join(", ")}`);
+  return r;
+}
+
+function urnOf(r: RecordedResource, run: LabRun): string {
+  // URNs end with `::<name>`; names are unique in this program.
+  const urn = run.resources.flatMap((x) => [x.parent ?? "", ...x.dependsOn]).find((u) => u.endsWith(`$${r.type}::${r.name}`) || u.endsWith(`::${r.type}::${r.name}`));
+  if (!urn) throw new Error(`nothing refers to ${r.name}`);
+  return urn;
+}
+
+let dev: LabRun;
+beforeAll(async () => {
+  dev = await runLabUnderMocks({ stack: "dev", config: devConfig() });
+}, 30000);
+
+describe("resources of the dev stack", () => {
+  it("creates the network, pool, base volumes, infra VM and one FCOS node per configured node", () => {
+    const names = dev.resources.filter((r) => r.custom && r.type.startsWith("libvirt:")).map((r) => r.name).sort();
+    expect(names).toEqual(
+      [
+        "bootstrap-bootstrap-domain",
+        "bootstrap-bootstrap-ignition",
+        "bootstrap-bootstrap-root",
+        "infra-cloudinit",
+        "infra-domain",
+        "infra-root",
+        "lab-fcos-base",
+        "lab-infra-base",
+        "lab-network",
+        "lab-pool",
+        "master-master-domain",
+        "master-master-ignition",
+        "master-master-root",
+        "worker-worker-domain",
+        "worker-worker-ignition",
+        "worker-worker-root",
+      ].sort(),
+    );
+  });
+
+  it("names libvirt objects as the seed does (okd-<name>) and sizes disks in bytes", () => {
+    const domain = find(dev, "libvirt:index/domain:Domain", "worker-worker-domain");
+    expect(domain.inputs.name).toBe("okd-worker");
+    expect(domain.inputs.memory).toBe(8192);
+    expect(domain.inputs.vcpu).toBe(2);
+    expect(domain.inputs.cpu).toEqual({ mode: "host-passthrough" });
+    expect(domain.inputs.autostart).toBe(true);
+    const nic = (domain.inputs.networkInterfaces as Record<string, unknown>[])[0];
+    expect(nic).toMatchObject({ hostname: "worker", mac: "52:54:00:38:00:0d", addresses: ["10.56.0.13"], waitForLease: false });
+    expect(find(dev, "libvirt:index/volume:Volume", "worker-worker-root").inputs.size).toBe(100 * 1024 ** 3);
+    expect(find(dev, "libvirt:index/domain:Domain", "infra-domain").inputs.name).toBe("okd-infra");
+  });
+
+  it("keeps the infra VM on the default machine type, whose IDE bus carries the cloud-init CD-ROM", () => {
+    const infra = find(dev, "libvirt:index/domain:Domain", "infra-domain");
+    expect(infra.inputs.machine).toBeUndefined();
+    expect(infra.inputs.cloudinit).toBe("infra-cloudinit-id");
+  });
+
+  it("hands the infra node out as DNS server and forwards the cluster zones to it", () => {
+    const net = find(dev, "libvirt:index/network:Network", "lab-network");
+    expect(net.inputs).toMatchObject({ name: "okd-net", mode: "nat", addresses: ["10.56.0.0/24"], autostart: true });
+    expect(net.inputs.dns).toEqual({
+      enabled: true,
+      forwarders: [
+        { domain: "okd-lab.okd.local", address: "10.56.0.10" },
+        { domain: "0.56.10.in-addr.arpa", address: "10.56.0.10" },
+      ],
+    });
+    expect(net.inputs.dnsmasqOptions).toEqual({ options: [{ optionName: "dhcp-option", optionValue: "option:dns-server,10.56.0.10" }] });
+  });
+
+  it("parents every child to its component", () => {
+    for (const [child, parent] of [
+      ["worker-worker-domain", "worker-worker"],
+      ["infra-domain", "infra"],
+      ["infra-config-file:haproxy.cfg", "infra-config"],
+      ["lab-pool", "lab"],
+      ["okd-installer-create", "okd-installer"],
+    ]) {
+      const r = dev.resources.find((x) => x.name === child)!;
+      expect(r.parent).toMatch(new RegExp(`::${parent}$`));
+    }
+  });
+
+  it("boots no FCOS domain before the readiness gate and the infra configuration", () => {
+    const gate = find(dev, "command:local:Command", "readiness-gate");
+    const gateUrn = urnOf(gate, dev);
+    const haproxyUrn = urnOf(find(dev, "command:remote:Command", "infra-config-file:haproxy.cfg"), dev);
+    for (const name of ["bootstrap-bootstrap-domain", "master-master-domain", "worker-worker-domain"]) {
+      const domain = find(dev, "libvirt:index/domain:Domain", name);
+      expect(domain.dependsOn).toContain(gateUrn);
+      expect(domain.dependsOn).toContain(haproxyUrn);
+    }
+    const files = dev.resources.filter((r) => r.type === "command:remote:Command");
+    for (const f of files) expect(gate.dependsOn).toContain(urnOf(f, dev));
+  });
+
+  it("installs zones before the Corefile and the stats secret before haproxy.cfg", () => {
+    const corefile = find(dev, "command:remote:Command", "infra-config-file:Corefile");
+    for (const zone of ["zones/okd-lab.okd.local.zone", "zones/0.56.10.in-addr.arpa.zone"]) {
+      expect(corefile.dependsOn).toContain(urnOf(find(dev, "command:remote:Command", `infra-config-file:${zone}`), dev));
+    }
+    const haproxy = find(dev, "command:remote:Command", "infra-config-file:haproxy.cfg");
+    expect(haproxy.dependsOn).toContain(urnOf(find(dev, "command:remote:Command", "infra-config-file:haproxy-secrets.env"), dev));
+  });
+
+  it("ignores Ignition changes on existing nodes and installer input changes after creation", () => {
+    expect(find(dev, "libvirt:index/ignition:Ignition", "worker-worker-ignition").ignoreChanges).toEqual(["content"]);
+    expect(find(dev, "libvirt:index/domain:Domain", "worker-worker-domain").ignoreChanges).toEqual(["coreosIgnition"]);
+    expect(find(dev, "command:local:Command", "okd-installer-create").ignoreChanges).toEqual(["create", "environment"]);
+  });
+});
+
+describe("secrets", () => {
+  it("keeps Ignition, install-config, the stats password and the private key secret", () => {
+    for (const name of ["bootstrap-bootstrap-ignition", "master-master-ignition", "worker-worker-ignition"]) {
+      expect(isSecret(find(dev, "libvirt:index/ignition:Ignition", name).inputs.content)).toBe(true);
+    }
+    const installer = find(dev, "command:local:Command", "okd-installer-create");
+    const env = installer.inputs.environment as Record<string, unknown>;
+    expect(isSecret(env) || isSecret(env.OKD_LAB_INSTALL_CONFIG)).toBe(true);
+    expect(isSecret(find(dev, "command:remote:Command", "infra-config-file:haproxy-secrets.env").inputs.stdin)).toBe(true);
+    for (const key of ["statsPassword", "sshPrivateKey", "kubeadminPassword"]) expect(isSecret(dev.outputs[key])).toBe(true);
+    for (const key of ["apiUrl", "statsUrl", "kubeconfig", "nextSteps", "diagram"]) expect(isSecret(dev.outputs[key])).toBe(false);
+  });
+
+  it("writes no secret value into plan.json unless asked", () => {
+    const text = planJson(dev, false);
+    for (const secret of ["offlineRenderStatsPassword", "offline-render-has-no-private-key", '"auths"', "OKD_LAB_STATS_PASSWORD="]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(planJson(dev, true)).toContain("OKD_LAB_STATS_PASSWORD=offlineRenderStatsPassword");
+  });
+
+  it("connects to the infra node with the generated private key, kept secret", () => {
+    const helper = find(dev, "command:remote:Command", "infra-config-helper");
+    const raw = helper.inputs.connection;
+    const connection = (isSecret(raw) ? raw.value : raw) as Record<string, unknown>;
+    expect(connection.host).toBe("10.56.0.10");
+    expect(connection.user).toBe("okd");
+    expect(isSecret(raw) || isSecret(connection.privateKey)).toBe(true);
+    expect(connection.privateKey).toBe("offline-render-has-no-private-key");
+  });
+});
+
+describe("bad configuration", () => {
+  it("fails with the list of problems before registering any resource", async () => {
+    const config = { ...devConfig(), "okd-lab:masters": [{ name: "m1", ip: "10.56.0.12" }, { name: "m2", ip: "10.57.0.1" }] };
+    let registered = -1;
+    await expect(
+      runLabUnderMocks({ stack: "dev", config }).catch((err: unknown) => {
+        registered = 0;
+        throw err;
+      }),
+    ).rejects.toThrow(LabConfigError);
+    expect(registered).toBe(0);
+    await expect(runLabUnderMocks({ stack: "dev", config })).rejects.toThrow(
+      /okd-lab:masters = "2 nodes": OKD supports a control plane of 1 or 3 masters[\s\S]*okd-lab:masters\[1\]\.ip = "10\.57\.0\.1": is outside the lab network 10\.56\.0\.0\/24/,
+    );
+  });
+});
+
+describe("updates", () => {
+  async function next(config: Record<string, unknown>, previous: LabRun): Promise<LabRun> {
+    return runLabUnderMocks({ stack: "dev", config, previousOutputs: previous.outputs });
+  }
+
+  it("changes nothing when run again with the same config", async () => {
+    const again = await next(devConfig(), dev);
+    expect(diffRuns(dev, again)).toEqual({ created: [], deleted: [], updated: {} });
+    expect(planJson(again, true)).toBe(planJson(dev, true));
+  }, 30000);
+
+  it("adding a worker creates its resources and updates only the zones and haproxy.cfg", async () => {
+    const config = { ...devConfig(), "okd-lab:workers": [{ name: "worker", ip: "10.56.0.13" }, { name: "worker2", ip: "10.56.0.16" }] };
+    const grown = await next(config, dev);
+    expect(diffRuns(dev, grown)).toEqual({
+      created: [
+        "command:local:Command::worker-worker2-dhcp-release",
+        "libvirt:index/domain:Domain::worker-worker2-domain",
+        "libvirt:index/ignition:Ignition::worker-worker2-ignition",
+        "libvirt:index/volume:Volume::worker-worker2-root",
+        "okd-lab:nodes:FcosNode::worker-worker2",
+      ],
+      deleted: [],
+      updated: {
+        "command:remote:Command::infra-config-file:haproxy.cfg": ["stdin"],
+        "command:remote:Command::infra-config-file:zones/0.56.10.in-addr.arpa.zone": ["stdin"],
+        "command:remote:Command::infra-config-file:zones/okd-lab.okd.local.zone": ["stdin"],
+      },
+    });
+    // The zone serials move on, so CoreDNS reloads the zones.
+    const zones = grown.outputs.dnsZones as Record<string, { serial: number }>;
+    expect(zones["okd-lab.okd.local"].serial).toBe(2);
+    expect(zones["0.56.10.in-addr.arpa"].serial).toBe(2);
+  }, 30000);
+
+  it("dropping the bootstrap deletes its resources and updates only the zones and haproxy.cfg", async () => {
+    const config = { ...devConfig(), "okd-lab:bootstrap": { name: "bootstrap", ip: "10.56.0.11", enabled: false } };
+    const dropped = await next(config, dev);
+    expect(diffRuns(dev, dropped)).toEqual({
+      created: [],
+      deleted: [
+        "command:local:Command::bootstrap-bootstrap-dhcp-release",
+        "libvirt:index/domain:Domain::bootstrap-bootstrap-domain",
+        "libvirt:index/ignition:Ignition::bootstrap-bootstrap-ignition",
+        "libvirt:index/volume:Volume::bootstrap-bootstrap-root",
+        "okd-lab:nodes:FcosNode::bootstrap-bootstrap",
+      ],
+      updated: {
+        "command:remote:Command::infra-config-file:haproxy.cfg": ["stdin"],
+        "command:remote:Command::infra-config-file:zones/0.56.10.in-addr.arpa.zone": ["stdin"],
+        "command:remote:Command::infra-config-file:zones/okd-lab.okd.local.zone": ["stdin"],
+      },
+    });
+    const haproxy = find(dropped, "command:remote:Command", "infra-config-file:haproxy.cfg").inputs.stdin as string;
+    expect(haproxy).not.toContain("10.56.0.11");
+  }, 30000);
+
+  it("releases a deleted node's DHCP reservation on delete", () => {
+    const cleanup = find(dev, "command:local:Command", "bootstrap-bootstrap-dhcp-release");
+    expect(cleanup.inputs.delete).toContain("net-update okd-net delete ip-dhcp-host \"<host mac='52:54:00:38:00:0b' name='bootstrap' ip='10.56.0.11'/>\"");
+    expect(cleanup.dependsOn).toContain(urnOf(find(dev, "libvirt:index/domain:Domain", "bootstrap-bootstrap-domain"), dev));
+  });
+});
