@@ -431,6 +431,12 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
   if (dnsForwarders.length === 0) p.add("infra.dnsForwarders", dnsForwarders, "must name at least one resolver", "use e.g. [8.8.8.8, 1.1.1.1]");
   const ntpServers = readStringList(p, "infra.ntpServers", infraObj.ntpServers, ["2.almalinux.pool.ntp.org"], "2.almalinux.pool.ntp.org");
   if (ntpServers.length === 0) p.add("infra.ntpServers", ntpServers, "must name at least one server", "use e.g. [2.almalinux.pool.ntp.org]");
+  ntpServers.forEach((server, i) => {
+    // Each entry becomes a chrony directive argument: a host name or an address, nothing else.
+    if (!ipaddr.isValid(server) && !server.split(".").every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label))) {
+      p.add(`infra.ntpServers[${i}]`, server, "is neither a host name nor an IP address", "use e.g. 2.almalinux.pool.ntp.org");
+    }
+  });
   const corednsVersion = readString(p, "infra.coredns.version", corednsObj.version, undefined, "1.11.1");
   if (corednsVersion !== "" && !/^\d+\.\d+\.\d+$/.test(corednsVersion)) {
     p.add("infra.coredns.version", corednsVersion, "must be a release version like 1.11.1 (no leading v)", "use a version from the CoreDNS releases page");
