@@ -1,0 +1,120 @@
+/**
+ * Bash scripts that fetch the Fedora CoreOS qemu image onto the libvirt host, verified and
+ * uncompressed, and remove it again.
+ *
+ * The libvirt provider uploads a volume source as is, without decompression, and FCOS ships
+ * `.qcow2.xz` (FACTS §2, §3), so the image is prepared by a `local.Command` first. Pure: arguments
+ * in, script text out.
+ */
+
+/** Inputs of {@link renderImageFetchScript}. */
+export interface ImageFetchArgs {
+  /** http(s) URL of a `.qcow2` or `.qcow2.xz`, e.g. from `openshift-install coreos print-stream-json`. */
+  url: string;
+  /** sha256 of the file at `url` (the compressed file for `.xz`), 64 lowercase hex digits. */
+  sha256: string;
+  /** Absolute path of the uncompressed qcow2 on the libvirt host, e.g. `/var/lib/libvirt/images/okd-lab/fcos.qcow2`. */
+  dest: string;
+}
+
+/** Suffix of the sidecar file that records which download `dest` came from. */
+export const SOURCE_SHA256_SUFFIX = ".source-sha256";
+
+/** Single-quotes a value for bash; any byte but NUL survives. */
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function checkDest(dest: string): void {
+  if (!dest.startsWith("/") || dest.endsWith("/") || /[\0\n]/.test(dest)) {
+    throw new Error(`image destination ${JSON.stringify(dest)} must be an absolute file path`);
+  }
+}
+
+/**
+ * Renders the fetch script.
+ *
+ * When `dest` exists and `<dest>.source-sha256` records the same sha256, it is reused. Otherwise
+ * curl downloads to a temporary file next to `dest` (same filesystem, so the final `mv` is atomic),
+ * the sha256 is checked (on mismatch the download is deleted and the script exits 1 naming the
+ * expected and actual digests), a `.xz` is decompressed with `xz -d`, the image is moved into place
+ * and the sidecar written. The path of the image is printed on stdout; progress goes to stderr.
+ * @param args URL, expected sha256 and destination path.
+ * @returns the bash script text, starting with `set -euo pipefail`.
+ * @throws Error when the URL is not http(s), the sha256 is not 64 lowercase hex digits, or `dest` is not absolute.
+ */
+export function renderImageFetchScript(args: ImageFetchArgs): string {
+  let pathname: string;
+  try {
+    const url = new URL(args.url);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
+    pathname = url.pathname;
+  } catch {
+    throw new Error(`image URL ${JSON.stringify(args.url)} must be an http(s) URL`);
+  }
+  if (!/^[0-9a-f]{64}$/.test(args.sha256)) {
+    throw new Error(`image sha256 ${JSON.stringify(args.sha256)} must be 64 lowercase hex digits`);
+  }
+  checkDest(args.dest);
+  const compressed = pathname.endsWith(".xz");
+
+  const lines = [
+    "set -euo pipefail",
+    `url=${shellQuote(args.url)}`,
+    `want=${shellQuote(args.sha256)}`,
+    `dest=${shellQuote(args.dest)}`,
+    `sidecar="$dest${SOURCE_SHA256_SUFFIX}"`,
+    "log() { printf 'okd-lab image: %s\\n' \"$*\" >&2; }",
+    'if [[ -f "$dest" && -f "$sidecar" && "$(<"$sidecar")" == "$want" ]]; then',
+    '  log "reusing $dest (downloaded from a file with sha256 $want)"',
+    "  printf '%s\\n' \"$dest\"",
+    "  exit 0",
+    "fi",
+    'mkdir -p -- "$(dirname -- "$dest")"',
+    "# Temporary files next to dest: same filesystem, so the final mv is atomic.",
+    'download=$(mktemp -- "$dest.download.XXXXXX")',
+    'unpacked="$download.unpacked"',
+    'trap \'rm -f -- "$download" "$unpacked"\' EXIT',
+    'log "downloading $url"',
+    'curl --fail --location --silent --show-error --retry 5 --retry-delay 5 --retry-connrefused --connect-timeout 30 --output "$download" -- "$url"',
+    'actual=$(sha256sum -- "$download" | cut -d\' \' -f1)',
+    'if [[ "$actual" != "$want" ]]; then',
+    '  log "ERROR: sha256 mismatch for $url: expected $want, got $actual. The download was deleted; check okd-lab:fcos.sha256 against the image\'s published checksum."',
+    "  exit 1",
+    "fi",
+    ...(compressed
+      ? [
+          'log "decompressing with xz"',
+          'xz --decompress --stdout -- "$download" > "$unpacked"',
+          'rm -f -- "$download"',
+        ]
+      : ['mv -f -- "$download" "$unpacked"']),
+    "# Drop the old record first: a crash between the two moves then leads to a fresh download, never to",
+    "# a new image trusted under an old record.",
+    'rm -f -- "$sidecar"',
+    "chmod 0644 -- \"$unpacked\"",
+    'mv -f -- "$unpacked" "$dest"',
+    "printf '%s\\n' \"$want\" > \"$sidecar.tmp\"",
+    'mv -f -- "$sidecar.tmp" "$sidecar"',
+    'log "installed $dest"',
+    "printf '%s\\n' \"$dest\"",
+  ];
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * Renders the script that removes the image, its sidecar and any leftover temporary downloads.
+ * @param dest the `dest` given to {@link renderImageFetchScript}.
+ * @returns the bash script text.
+ * @throws Error when `dest` is not an absolute file path.
+ */
+export function renderImageRemoveScript(dest: string): string {
+  checkDest(dest);
+  const lines = [
+    "set -euo pipefail",
+    `dest=${shellQuote(dest)}`,
+    'rm -f -- "$dest" "$dest' + SOURCE_SHA256_SUFFIX + '" "$dest' + SOURCE_SHA256_SUFFIX + '.tmp" "$dest".download.*',
+    "printf 'okd-lab image: removed %s\\n' \"$dest\" >&2",
+  ];
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,178 @@
+/**
+ * The image fetch script run for real with bash, curl, sha256sum and xz against an HTTP server on
+ * 127.0.0.1 that this test starts; the "image" is random bytes compressed with the xz CLI.
+ */
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { renderImageFetchScript, renderImageRemoveScript, SOURCE_SHA256_SUFFIX } from "../../ignition/imageFetchScript";
+import { requireTool, run } from "./tools";
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a script asynchronously: the HTTP server lives in this process and must keep answering. */
+function runAsync(script: string): Promise<Result> {
+  const env: NodeJS.ProcessEnv = { ...process.env, no_proxy: "127.0.0.1", NO_PROXY: "127.0.0.1" };
+  for (const key of ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"]) delete env[key];
+  return new Promise((resolve, reject) => {
+    const child = spawn("/bin/bash", ["-c", script], { env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+let dir: string;
+let server: http.Server;
+let base: string;
+const requests = new Map<string, number>();
+const served = new Map<string, Buffer>();
+let image: Buffer;
+let imageXz: Buffer;
+let otherImage: Buffer;
+
+beforeAll(async () => {
+  const packages: [string, string][] = [["bash", "bash"], ["curl", "curl"], ["sha256sum", "coreutils"], ["xz", "xz-utils"]];
+  for (const [tool, pkg] of packages) requireTool(tool, pkg);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "okd-lab-image-fetch-"));
+  image = randomBytes(256 * 1024);
+  fs.writeFileSync(path.join(dir, "fcos.qcow2"), image);
+  expect(run(requireTool("xz", "xz-utils"), ["--keep", "--force", path.join(dir, "fcos.qcow2")]).status).toBe(0);
+  imageXz = fs.readFileSync(path.join(dir, "fcos.qcow2.xz"));
+  otherImage = randomBytes(64 * 1024);
+  served.set("/fcos.qcow2.xz", imageXz);
+  served.set("/other.qcow2", otherImage);
+  server = http.createServer((req, res) => {
+    const url = req.url ?? "";
+    requests.set(url, (requests.get(url) ?? 0) + 1);
+    const body = served.get(url);
+    if (!body) {
+      res.writeHead(404).end("not found");
+      return;
+    }
+    res.writeHead(200, { "Content-Length": body.length }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Files in the destination directory other than the image and its sidecar: leftovers. */
+function leftovers(destDir: string): string[] {
+  return fs.readdirSync(destDir).filter((f) => !/^image\.qcow2(\.source-sha256)?$/.test(f));
+}
+
+describe("renderImageFetchScript", () => {
+  it("downloads, verifies and decompresses an .xz image, then reuses it without a second download", async () => {
+    const destDir = path.join(dir, "pool-a");
+    const dest = path.join(destDir, "image.qcow2");
+    const script = renderImageFetchScript({ url: `${base}/fcos.qcow2.xz`, sha256: sha256(imageXz), dest });
+
+    const first = await runAsync(script);
+    expect(first.stderr).toContain("decompressing with xz");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe(`${dest}\n`);
+    expect(fs.readFileSync(dest).equals(image)).toBe(true);
+    expect(fs.readFileSync(dest + SOURCE_SHA256_SUFFIX, "utf8")).toBe(`${sha256(imageXz)}\n`);
+    expect(leftovers(destDir)).toEqual([]);
+    expect(requests.get("/fcos.qcow2.xz")).toBe(1);
+
+    const second = await runAsync(script);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toBe(`${dest}\n`);
+    expect(second.stderr).toContain("reusing");
+    expect(requests.get("/fcos.qcow2.xz")).toBe(1);
+  });
+
+  it("replaces the image when the configured sha256 names another download", async () => {
+    const destDir = path.join(dir, "pool-b");
+    const dest = path.join(destDir, "image.qcow2");
+    const first = await runAsync(renderImageFetchScript({ url: `${base}/fcos.qcow2.xz`, sha256: sha256(imageXz), dest }));
+    expect(first.code).toBe(0);
+
+    const before = requests.get("/other.qcow2") ?? 0;
+    const second = await runAsync(renderImageFetchScript({ url: `${base}/other.qcow2`, sha256: sha256(otherImage), dest }));
+    expect(second.code).toBe(0);
+    expect(second.stderr).not.toContain("decompressing");
+    expect(requests.get("/other.qcow2")).toBe(before + 1);
+    expect(fs.readFileSync(dest).equals(otherImage)).toBe(true);
+    expect(fs.readFileSync(dest + SOURCE_SHA256_SUFFIX, "utf8")).toBe(`${sha256(otherImage)}\n`);
+    expect(leftovers(destDir)).toEqual([]);
+  });
+
+  it("refuses a download whose sha256 differs, names both digests, deletes it and keeps the previous image", async () => {
+    const destDir = path.join(dir, "pool-c");
+    const dest = path.join(destDir, "image.qcow2");
+    const ok = await runAsync(renderImageFetchScript({ url: `${base}/other.qcow2`, sha256: sha256(otherImage), dest }));
+    expect(ok.code).toBe(0);
+
+    const wrong = "ab".repeat(32);
+    const result = await runAsync(renderImageFetchScript({ url: `${base}/fcos.qcow2.xz`, sha256: wrong, dest }));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(
+      `okd-lab image: ERROR: sha256 mismatch for ${base}/fcos.qcow2.xz: expected ${wrong}, got ${sha256(imageXz)}. The download was deleted; check okd-lab:fcos.sha256 against the image's published checksum.`,
+    );
+    expect(leftovers(destDir)).toEqual([]);
+    expect(fs.readFileSync(dest).equals(otherImage)).toBe(true);
+    expect(fs.readFileSync(dest + SOURCE_SHA256_SUFFIX, "utf8")).toBe(`${sha256(otherImage)}\n`);
+  });
+
+  it("fails on an HTTP error without leaving a partial file", async () => {
+    const destDir = path.join(dir, "pool-d");
+    const dest = path.join(destDir, "image.qcow2");
+    const result = await runAsync(renderImageFetchScript({ url: `${base}/missing.qcow2.xz`, sha256: sha256(imageXz), dest }));
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/404/);
+    expect(fs.readdirSync(destDir)).toEqual([]);
+  });
+
+  it.each([
+    [{ url: "ftp://example.test/fcos.qcow2.xz", sha256: "a".repeat(64), dest: "/var/lib/libvirt/images/fcos.qcow2" }, 'image URL "ftp://example.test/fcos.qcow2.xz" must be an http(s) URL'],
+    [{ url: "not a url", sha256: "a".repeat(64), dest: "/var/lib/libvirt/images/fcos.qcow2" }, 'image URL "not a url" must be an http(s) URL'],
+    [{ url: "https://example.test/fcos.qcow2.xz", sha256: "A".repeat(64), dest: "/var/lib/libvirt/images/fcos.qcow2" }, `image sha256 "${"A".repeat(64)}" must be 64 lowercase hex digits`],
+    [{ url: "https://example.test/fcos.qcow2.xz", sha256: "a".repeat(64), dest: "images/fcos.qcow2" }, 'image destination "images/fcos.qcow2" must be an absolute file path'],
+  ])("refuses invalid arguments %#", (args, message) => {
+    expect(() => renderImageFetchScript(args)).toThrow(message);
+  });
+
+  it("decides decompression from the URL path, not from a query string", () => {
+    expect(renderImageFetchScript({ url: "https://example.test/fcos.qcow2.xz?sig=1", sha256: "a".repeat(64), dest: "/x/fcos.qcow2" })).toContain("xz --decompress");
+    expect(renderImageFetchScript({ url: "https://example.test/fcos.qcow2?name=a.xz", sha256: "a".repeat(64), dest: "/x/fcos.qcow2" })).not.toContain("xz --decompress");
+  });
+});
+
+describe("renderImageRemoveScript", () => {
+  it("removes the image, its sidecar and leftover downloads, and succeeds when they are already gone", async () => {
+    const destDir = path.join(dir, "pool-e");
+    const dest = path.join(destDir, "image.qcow2");
+    const fetched = await runAsync(renderImageFetchScript({ url: `${base}/other.qcow2`, sha256: sha256(otherImage), dest }));
+    expect(fetched.code).toBe(0);
+    fs.writeFileSync(`${dest}.download.abc123`, "partial");
+    fs.writeFileSync(path.join(destDir, "unrelated.qcow2"), "keep me");
+
+    const removed = await runAsync(renderImageRemoveScript(dest));
+    expect(removed.code).toBe(0);
+    expect(fs.readdirSync(destDir)).toEqual(["unrelated.qcow2"]);
+
+    const again = await runAsync(renderImageRemoveScript(dest));
+    expect(again.code).toBe(0);
+  });
+});
