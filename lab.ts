@@ -26,6 +26,7 @@ import { INFRA_ADMIN_USER, renderCloudInit } from "./render/cloudInit";
 import { renderCorefile } from "./render/corefile";
 import { renderHaproxyCfg, STATS_PASSWORD_ENV } from "./render/haproxyCfg";
 import { infraFiles } from "./render/infraFiles";
+import { renderApproveCsrsScript } from "./render/approveCsrsScript";
 import { renderLabOutputs } from "./render/labOutputs";
 import { renderReadinessGateScript } from "./render/readinessGate";
 import { renderZones, ZoneSerialState, zoneFileName } from "./render/zoneFiles";
@@ -194,6 +195,19 @@ export function createLab(): Record<string, unknown> {
         withLibvirt,
       ),
   );
+
+  if (config.approveCsrs) {
+    // Re-runs (as an update) whenever the node list changes, and only approves for these names.
+    const joining = plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => n.fqdn);
+    new command.local.Command(
+      "approve-csrs",
+      {
+        create: renderApproveCsrsScript({ nodes: joining, kubeconfig: path.resolve(config.okd.assetsDir, "auth", "kubeconfig") }),
+        interpreter: ["/bin/bash", "-c"],
+      },
+      { dependsOn: nodes },
+    );
+  }
 
   const text = renderLabOutputs(plan, { assetsDir: config.okd.assetsDir, installer: config.okd.installer, approveCsrs: config.approveCsrs });
   return {

@@ -251,3 +251,19 @@ describe("updates", () => {
     expect(cleanup.dependsOn).toContain(urnOf(find(dev, "libvirt:index/domain:Domain", "bootstrap-bootstrap-domain"), dev));
   });
 });
+
+describe("CSR approval", () => {
+  it("is off by default", () => {
+    expect(dev.resources.find((r) => r.name === "approve-csrs")).toBeUndefined();
+  });
+
+  it("when on, runs after every FCOS node and approves only the stack's masters and workers", async () => {
+    const run = await runLabUnderMocks({ stack: "dev", config: { ...devConfig(), "okd-lab:approveCsrs": true } });
+    const approve = find(run, "command:local:Command", "approve-csrs");
+    const script = approve.inputs.create as string;
+    expect(script).toContain("nodes=('master.okd-lab.okd.local' 'worker.okd-lab.okd.local')");
+    for (const node of ["bootstrap-bootstrap", "master-master", "worker-worker"]) {
+      expect(approve.dependsOn.some((u) => u.endsWith(`::${node}`))).toBe(true);
+    }
+  }, 30000);
+});
