@@ -263,7 +263,7 @@ describe("CSR approval", () => {
     const script = approve.inputs.create as string;
     expect(script).toContain("nodes=('master.okd-lab.okd.local' 'worker.okd-lab.okd.local')");
     for (const node of ["bootstrap-bootstrap", "master-master", "worker-worker"]) {
-      expect(approve.dependsOn.some((u) => u.endsWith(`::${node}`))).toBe(true);
+      expect(approve.dependsOn.some((u) => u.endsWith(`::${node}-domain`))).toBe(true);
     }
   }, 30000);
 });
