@@ -116,10 +116,26 @@ function unwrapDeep(value: unknown): unknown {
 }
 
 /**
+ * Pulumi tags every promise with a captured stack trace for its promise-leak report; under ts-node
+ * each capture is source-mapped, which costs more than the whole program. The offline harness
+ * has no engine to report leaks to, so it keeps the promise and drops the trace, unless
+ * PULUMI_DEBUG_PROMISE_LEAKS asks for them.
+ */
+function skipPromiseStackTraces(): void {
+  if (process.env.PULUMI_DEBUG_PROMISE_LEAKS) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise?: unknown };
+  if (typeof debuggable.debuggablePromise === "function") {
+    debuggable.debuggablePromise = <T>(p: Promise<T>) => p;
+  }
+}
+
+/**
  * Evaluates `lab.ts` once under mocks. The module is loaded fresh (`jest.isolateModules` is not
  * needed): `createLab` reads config at call time.
  */
 export async function runLabUnderMocks(options: LabRunOptions): Promise<LabRun> {
+  skipPromiseStackTraces();
   const byName = new Map<string, RecordedResource>();
   const order: RecordedResource[] = [];
   const warnings: string[] = [];
