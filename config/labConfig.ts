@@ -139,8 +139,12 @@ export const CONFIG_KEYS = [
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 
+/** Stands in for a secret value in messages. */
+const SECRET_SHOWN = Symbol("secret");
+
 /** A value as it appears in an error message. */
 function show(value: unknown): string {
+  if (value === SECRET_SHOWN) return "[secret]";
   if (value === undefined) return "(missing)";
   const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
@@ -170,6 +174,8 @@ function readObject(
   path: string,
   value: unknown,
   known: readonly string[],
+  /** Show unknown keys' values as [secret]: a mistyped secret key must not be echoed. */
+  redactUnknown = false,
 ): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isObject(value)) {
@@ -178,7 +184,7 @@ function readObject(
   }
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
-      p.add(`${path}.${key}`, value[key], "unknown key", `remove it or use one of ${known.join(", ")}`);
+      p.add(`${path}.${key}`, redactUnknown ? SECRET_SHOWN : value[key], "unknown key", `remove it or use one of ${known.join(", ")}`);
     }
   }
   return value;
@@ -193,14 +199,14 @@ function readString(p: Problems, path: string, value: unknown, fallback: string 
   return value;
 }
 
-function readDnsLabel(p: Problems, path: string, value: unknown, fallback: string | undefined): string {
-  const name = readString(p, path, value, fallback, "worker2");
+function readDnsLabel(p: Problems, path: string, value: unknown, fallback: string | undefined, example = fallback ?? "worker2"): string {
+  const name = readString(p, path, value, fallback, example);
   if (name !== "" && !DNS_LABEL.test(name)) {
     p.add(
       path,
       name,
       "must be a DNS label (lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')",
-      "rename it, e.g. worker2",
+      `rename it, e.g. ${example}`,
     );
   }
   return name;
@@ -226,7 +232,7 @@ function readPositiveInt(p: Problems, path: string, value: unknown, fallback: nu
 function readBoolean(p: Problems, path: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== "boolean") {
-    p.add(path, value, "must be true or false", `write ${fallback} without quotes`);
+    p.add(path, value, "must be true or false", "write true or false without quotes");
     return fallback;
   }
   return value;
@@ -265,13 +271,13 @@ function readNetwork(p: Problems, raw: unknown): { config: LabConfig["network"];
   const cidr = readString(p, "network.cidr", obj.cidr, "10.56.0.0/24", "10.56.0.0/24");
   let parsed: ParsedNetwork | undefined;
   try {
-    if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(cidr)) throw new Error("not a CIDR");
+    if (!isDottedCidr(cidr)) throw new Error("not a CIDR");
     const [address, prefix] = ipaddr.IPv4.parseCIDR(cidr);
     const network = ipaddr.IPv4.networkAddressFromCIDR(cidr);
-    if (network.toString() !== address.toString()) {
-      p.add("network.cidr", cidr, `has host bits set (the network address is ${network.toString()})`, `use ${network.toString()}/${prefix}`);
-    } else if (prefix < 8 || prefix > 29) {
+    if (prefix < 8 || prefix > 29) {
       p.add("network.cidr", cidr, "prefix must be between /8 and /29 to hold the lab", "use e.g. 10.56.0.0/24");
+    } else if (network.toString() !== address.toString()) {
+      p.add("network.cidr", cidr, `has host bits set (the network address is ${network.toString()})`, `use ${network.toString()}/${prefix}`);
     } else {
       const gateway = new ipaddr.IPv4(offset(network, 1)).toString();
       const broadcast = ipaddr.IPv4.broadcastAddressFromCIDR(cidr).toString();
@@ -311,7 +317,7 @@ function readNode(p: Problems, path: string, raw: unknown, role: Role, fallback?
   const keys: readonly string[] = role === "bootstrap" ? [...NODE_KEYS, "enabled"] : NODE_KEYS;
   const obj = readObject(p, path, raw, keys);
   return {
-    name: readDnsLabel(p, `${path}.name`, obj.name, fallback?.name),
+    name: readDnsLabel(p, `${path}.name`, obj.name, fallback?.name, role === "master" ? "master2" : role === "worker" ? "worker2" : "bootstrap"),
     ip: readIPv4(p, `${path}.ip`, obj.ip, fallback?.ip),
     ...readSize(p, path, obj, ROLE_MINIMUMS[role], ROLE_MINIMUMS[role]),
   };
@@ -396,6 +402,7 @@ function checkNames(p: Problems, entries: { path: string; name: string }[], rese
  * @throws LabConfigError listing every problem.
  */
 export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
+  if (!isObject(raw)) throw new LabConfigError([`okd-lab = ${show(raw)}: the configuration must be a set of okd-lab:* keys. Fix: start from Pulumi.dev.yaml.`]);
   const p = new Problems();
   for (const key of Object.keys(raw)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
@@ -412,7 +419,8 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
   const { config: network, parsed: net } = readNetwork(p, raw.network);
 
   const poolObj = readObject(p, "pool", raw.pool, ["name", "path"]);
-  const poolName = readDnsLabel(p, "pool.name", poolObj.name, cluster.name);
+  // Defaults to the cluster name, already checked as okd-lab:cluster.name.
+  const poolName = poolObj.name === undefined ? cluster.name : readDnsLabel(p, "pool.name", poolObj.name, undefined, "okd-lab");
   const pool = { name: poolName, path: readString(p, "pool.path", poolObj.path, `/var/lib/libvirt/images/${poolName}`, "/var/lib/libvirt/images/okd-lab") };
   if (pool.path !== "" && !pool.path.startsWith("/")) {
     p.add("pool.path", pool.path, "must be an absolute path", "use a directory under /var/lib/libvirt/images");
@@ -426,7 +434,9 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
   const corednsObj = readObject(p, "infra.coredns", infraObj.coredns, ["version", "sha256"]);
   const dnsForwarders = readStringList(p, "infra.dnsForwarders", infraObj.dnsForwarders, ["8.8.8.8", "1.1.1.1"], "8.8.8.8, 1.1.1.1");
   dnsForwarders.forEach((f, i) => {
-    if (!ipaddr.isValid(f)) p.add(`infra.dnsForwarders[${i}]`, f, "is not an IP address", "use a resolver address such as 1.1.1.1");
+    if (!ipaddr.IPv4.isValidFourPartDecimal(f) && !ipaddr.IPv6.isValid(f)) {
+      p.add(`infra.dnsForwarders[${i}]`, f, "is not an IP address", "use a resolver address such as 1.1.1.1");
+    }
   });
   if (dnsForwarders.length === 0) p.add("infra.dnsForwarders", dnsForwarders, "must name at least one resolver", "use e.g. [8.8.8.8, 1.1.1.1]");
   const ntpServers = readStringList(p, "infra.ntpServers", infraObj.ntpServers, ["2.almalinux.pool.ntp.org"], "2.almalinux.pool.ntp.org");
@@ -461,7 +471,12 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
   const masters = readNodeList(p, "masters", raw.masters, [{ name: "master", ip: "10.56.0.12" }]);
   const workers = readNodeList(p, "workers", raw.workers, [{ name: "worker", ip: "10.56.0.13" }]);
   if (Array.isArray(raw.masters) && masters.length !== 1 && masters.length !== 3) {
-    p.add("masters", `${masters.length} nodes`, "OKD supports a control plane of 1 or 3 masters", masters.length === 2 ? "add a third master or remove one" : "declare 1 or 3 masters");
+    p.add(
+      "masters",
+      masters.map((m) => m.name),
+      `lists ${masters.length} master${masters.length === 1 ? "" : "s"}; OKD supports a control plane of 1 or 3`,
+      masters.length === 2 ? "add a third master or remove one" : "declare 1 or 3 masters",
+    );
   }
 
   const sshAuthorizedKeys = readStringList(p, "sshAuthorizedKeys", raw.sshAuthorizedKeys, [], "ssh-ed25519 AAAA... you@host");
@@ -471,21 +486,15 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
     }
   });
 
-  const okdObj = readObject(p, "okd", raw.okd, ["installer", "assetsDir", "pullSecret", "networkType", "clusterNetwork", "serviceNetwork"]);
+  const okdObj = readObject(p, "okd", raw.okd, ["installer", "assetsDir", "pullSecret", "networkType", "clusterNetwork", "serviceNetwork"], true);
   const okd: OkdConfig = {
     installer: readString(p, "okd.installer", okdObj.installer, "openshift-install", "/usr/local/bin/openshift-install"),
     assetsDir: readString(p, "okd.assetsDir", okdObj.assetsDir, `.okd/${stack}`, `.okd/${stack}`),
-    pullSecret: readString(p, "okd.pullSecret", okdObj.pullSecret, OKD_FAKE_PULL_SECRET, "'{\"auths\":{...}}'"),
+    pullSecret: readPullSecret(p, okdObj.pullSecret),
     networkType: readString(p, "okd.networkType", okdObj.networkType, "OVNKubernetes", "OVNKubernetes"),
     clusterNetwork: readClusterNetwork(p, okdObj.clusterNetwork),
     serviceNetwork: readStringList(p, "okd.serviceNetwork", okdObj.serviceNetwork, ["172.30.0.0/16"], "172.30.0.0/16"),
   };
-  try {
-    const secret: unknown = JSON.parse(okd.pullSecret);
-    if (!isObject(secret) || !isObject(secret.auths)) throw new Error("no auths");
-  } catch {
-    p.add("okd.pullSecret", "[secret]", 'must be JSON with an "auths" object', `use your registry pull secret, or leave it unset for OKD's fake one`);
-  }
   if (!["OVNKubernetes", "OpenShiftSDN"].includes(okd.networkType)) {
     p.add("okd.networkType", okd.networkType, "must be OVNKubernetes or OpenShiftSDN", "use OVNKubernetes");
   }
@@ -500,6 +509,10 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
   };
   if (fcosImage.startsWith("/") && fcosImage.endsWith(".xz")) {
     p.add("fcos.image", fcosImage, "a host path must be an uncompressed qcow2", `run 'unxz ${fcosImage}' and point at the .qcow2, or give the http(s) URL and its sha256`);
+  } else if (fcosImage.startsWith("/") && !fcosImage.endsWith(".qcow2")) {
+    p.add("fcos.image", fcosImage, "a host path must be a .qcow2 image", "use the Fedora CoreOS qemu image (fedora-coreos-<version>-qemu.x86_64.qcow2)");
+  } else if (fcosIsUrl && !/\.qcow2(\.xz)?$/.test(fcosImage.split(/[?#]/)[0])) {
+    p.add("fcos.image", fcosImage, "a URL must name a .qcow2 or .qcow2.xz image", "use the qemu image URL from 'openshift-install coreos print-stream-json'");
   }
 
   // Cross-field checks: addresses and names across every node.
@@ -517,6 +530,14 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
     ["dns", "the name server record"],
   ]);
   checkNames(p, entries.map((e) => ({ path: e.namePath, name: e.name })), reserved);
+  // FCOS domains are named okd-<name>; none may take the infra VM's domain name.
+  for (const e of entries.slice(1)) {
+    if (e.name !== "" && `okd-${e.name}` === infra.name) {
+      p.add(e.namePath, e.name, `its libvirt domain okd-${e.name} would clash with the infra VM okd-lab:infra.name`, "choose another name");
+    }
+  }
+
+  const approveCsrs = readBoolean(p, "approveCsrs", raw.approveCsrs, false);
 
   if (p.errors.length > 0) throw new LabConfigError(p.errors);
   return {
@@ -532,15 +553,40 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
       sshAuthorizedKeys,
       okd,
       fcos,
-      approveCsrs: readBoolean(p, "approveCsrs", raw.approveCsrs, false),
+      approveCsrs,
     },
     warnings: p.warnings,
   };
 }
 
+/** `a.b.c.d/n` in plain decimal: no leading zeros, which some parsers read as octal. */
+function isDottedCidr(cidr: string): boolean {
+  const [address, prefix, ...rest] = cidr.split("/");
+  return rest.length === 0 && prefix !== undefined && /^(0|[1-9]\d?)$|^[12]\d$|^3[0-2]$/.test(prefix) && ipaddr.IPv4.isValidFourPartDecimal(address);
+}
+
+/** The pull secret: JSON text with an `auths` object. Never echoed in a message. */
+function readPullSecret(p: Problems, value: unknown): string {
+  if (value === undefined) return OKD_FAKE_PULL_SECRET;
+  try {
+    if (typeof value !== "string") throw new Error("not text");
+    const secret: unknown = JSON.parse(value);
+    if (!isObject(secret) || !isObject(secret.auths)) throw new Error("no auths");
+    return value;
+  } catch {
+    p.add(
+      "okd.pullSecret",
+      SECRET_SHOWN,
+      'must be JSON text with an "auths" object',
+      "set it with 'pulumi config set --secret --path okd-lab:okd.pullSecret \"$(cat pull-secret.json)\"', or leave it unset for OKD's fake one",
+    );
+    return OKD_FAKE_PULL_SECRET;
+  }
+}
+
 function checkCidr(p: Problems, path: string, cidr: string): void {
   try {
-    if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(cidr)) throw new Error("not a CIDR");
+    if (!isDottedCidr(cidr)) throw new Error("not a CIDR");
     ipaddr.IPv4.parseCIDR(cidr);
   } catch {
     p.add(path, cidr, "is not an IPv4 CIDR", "use network/prefix, e.g. 10.128.0.0/14");

@@ -226,13 +226,13 @@ const ONE_PROBLEM: [string, string, unknown, string][] = [
       { name: "master1", ip: "10.56.0.12" },
       { name: "master2", ip: "10.56.0.14" },
     ],
-    'okd-lab:masters = "2 nodes": OKD supports a control plane of 1 or 3 masters. Fix: add a third master or remove one.',
+    'okd-lab:masters = ["master1","master2"]: lists 2 masters; OKD supports a control plane of 1 or 3. Fix: add a third master or remove one.',
   ],
   [
     "an empty master list is refused",
     "masters",
     [],
-    'okd-lab:masters = "0 nodes": OKD supports a control plane of 1 or 3 masters. Fix: declare 1 or 3 masters.',
+    "okd-lab:masters = []: lists 0 masters; OKD supports a control plane of 1 or 3. Fix: declare 1 or 3 masters.",
   ],
   [
     "masters as a mapping instead of a list is refused",
@@ -344,13 +344,13 @@ const ONE_PROBLEM: [string, string, unknown, string][] = [
     "a pull secret that is not JSON is refused without echoing it",
     "okd.pullSecret",
     "not-json-c2VjcmV0",
-    'okd-lab:okd.pullSecret = "[secret]": must be JSON with an "auths" object. Fix: use your registry pull secret, or leave it unset for OKD\'s fake one.',
+    'okd-lab:okd.pullSecret = [secret]: must be JSON text with an "auths" object. Fix: set it with \'pulumi config set --secret --path okd-lab:okd.pullSecret "$(cat pull-secret.json)"\', or leave it unset for OKD\'s fake one.',
   ],
   [
     "a pull secret without auths is refused without echoing it",
     "okd.pullSecret",
     '{"quay.io":{"auth":"c2VjcmV0"}}',
-    'okd-lab:okd.pullSecret = "[secret]": must be JSON with an "auths" object. Fix: use your registry pull secret, or leave it unset for OKD\'s fake one.',
+    'okd-lab:okd.pullSecret = [secret]: must be JSON text with an "auths" object. Fix: set it with \'pulumi config set --secret --path okd-lab:okd.pullSecret "$(cat pull-secret.json)"\', or leave it unset for OKD\'s fake one.',
   ],
   [
     "an unknown network type is refused",
@@ -363,7 +363,7 @@ const ONE_PROBLEM: [string, string, unknown, string][] = [
     "a quoted bootstrap.enabled is refused, not converted",
     "bootstrap.enabled",
     "true",
-    'okd-lab:bootstrap.enabled = "true": must be true or false. Fix: write true without quotes.',
+    'okd-lab:bootstrap.enabled = "true": must be true or false. Fix: write true or false without quotes.',
   ],
   // Lists.
   [
@@ -420,7 +420,7 @@ describe("parseLabConfig collects every problem before throwing", () => {
     const expected = [
       'okd-lab:network.cidr = "10.56.0.1/24": has host bits set (the network address is 10.56.0.0). Fix: use 10.56.0.0/24.',
       "okd-lab:masters[0].vcpu = 2.5: must be a positive whole number of virtual CPUs. Fix: set it to e.g. 4.",
-      'okd-lab:masters = "2 nodes": OKD supports a control plane of 1 or 3 masters. Fix: add a third master or remove one.',
+      'okd-lab:masters = ["master","master2"]: lists 2 masters; OKD supports a control plane of 1 or 3. Fix: add a third master or remove one.',
       "okd-lab:fcos.sha256 = (missing): must be a sha256 digest of 64 lowercase hex characters (a downloaded image is verified before use). Fix: copy it from the release's checksum file.",
     ];
     const error = errorOf(raw);
@@ -614,5 +614,62 @@ describe("parseLabConfig throws nothing but LabConfigError on garbage", () => {
         for (const problem of error.problems) expect(problem).toMatch(/^okd-lab:\S+ = .+: .+\. Fix: .+\.$/s);
       }
     }
+  });
+});
+
+describe("problems a review found, each now reported", () => {
+  function problemsOf(raw: RawLabConfig): string[] {
+    try {
+      parseLabConfig(raw, "dev");
+    } catch (err) {
+      if (err instanceof LabConfigError) return err.problems;
+      throw err;
+    }
+    return [];
+  }
+
+  it.each<[string, RawLabConfig, string[]]>([
+    ["approveCsrs that is not a boolean", seedWith("approveCsrs", "yes"), ['okd-lab:approveCsrs = "yes": must be true or false. Fix: write true or false without quotes.']],
+    [
+      "a worker whose libvirt domain would be the infra VM's",
+      seedWith("workers[0].name", "infra"),
+      ['okd-lab:workers[0].name = "infra": its libvirt domain okd-infra would clash with the infra VM okd-lab:infra.name. Fix: choose another name.'],
+    ],
+    ["a forwarder with three parts", seedWith("infra.dnsForwarders", ["8.8.8"]), ['okd-lab:infra.dnsForwarders[0] = "8.8.8": is not an IP address. Fix: use a resolver address such as 1.1.1.1.']],
+    [
+      "a CIDR with a leading zero (octal to some parsers)",
+      seedWith("network.cidr", "010.56.0.0/24"),
+      ['okd-lab:network.cidr = "010.56.0.0/24": is not an IPv4 CIDR. Fix: use network/prefix, e.g. 10.56.0.0/24.'],
+    ],
+    [
+      "a prefix too short is reported before host bits",
+      seedWith("network.cidr", "10.56.0.0/4"),
+      ['okd-lab:network.cidr = "10.56.0.0/4": prefix must be between /8 and /29 to hold the lab. Fix: use e.g. 10.56.0.0/24.'],
+    ],
+    [
+      "a bad cluster name is reported once, not again for the pool that defaults to it",
+      seedWith("cluster.name", "OKD"),
+      [`okd-lab:cluster.name = "OKD": ${DNS_LABEL_RULE}. Fix: rename it, e.g. okd-lab.`],
+    ],
+    [
+      "an FCOS URL that is not a qcow2 image",
+      seedWith("fcos", { image: "https://example.invalid/fcos.iso", sha256: TEST_COREDNS_SHA256 }),
+      ["okd-lab:fcos.image = \"https://example.invalid/fcos.iso\": a URL must name a .qcow2 or .qcow2.xz image. Fix: use the qemu image URL from 'openshift-install coreos print-stream-json'."],
+    ],
+  ])("%s", (_, raw, expected) => {
+    expect(problemsOf(raw)).toEqual(expected);
+  });
+
+  it.each([
+    ["a mistyped pull secret key", seedWith("okd", { pullsecret: '{"auths":{"r":{"auth":"c2VjcmV0"}}}' })],
+    ["a pull secret written as a mapping", seedWith("okd", { pullSecret: { auths: { r: { auth: "c2VjcmV0" } } } })],
+  ])("never echoes %s", (_, raw) => {
+    const text = problemsOf(raw).join("\n");
+    expect(text).toContain("[secret]");
+    expect(text).not.toContain("c2VjcmV0");
+  });
+
+  it("refuses input that is not a set of keys with a LabConfigError", () => {
+    expect(() => parseLabConfig(null as unknown as RawLabConfig, "dev")).toThrow(LabConfigError);
   });
 });

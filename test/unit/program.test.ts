@@ -183,7 +183,7 @@ describe("bad configuration", () => {
     ).rejects.toThrow(LabConfigError);
     expect(registered).toBe(0);
     await expect(runLabUnderMocks({ stack: "dev", config })).rejects.toThrow(
-      /okd-lab:masters = "2 nodes": OKD supports a control plane of 1 or 3 masters[\s\S]*okd-lab:masters\[1\]\.ip = "10\.57\.0\.1": is outside the lab network 10\.56\.0\.0\/24/,
+      /okd-lab:masters = \["m1","m2"\]: lists 2 masters; OKD supports a control plane of 1 or 3[\s\S]*okd-lab:masters\[1\]\.ip = "10\.57\.0\.1": is outside the lab network 10\.56\.0\.0\/24/,
     );
   });
 });
