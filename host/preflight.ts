@@ -1,0 +1,594 @@
+/**
+ * Host checks run before `pulumi up`: one result per check, each with the fix when it is not ok.
+ *
+ * Pure: every observation of the host goes through a {@link HostProbe}, so the checks are tested
+ * with a fake host. The real probe is `host/hostProbe.ts`; the CLI is `scripts/preflight.ts`.
+ */
+import * as path from "node:path";
+import { LabConfig, ROLE_MINIMUMS } from "../config/labConfig";
+import { RECORD_DIR } from "../ignition/installerScript";
+import { buildLabPlan, LabPlan } from "../plan/labPlan";
+
+/** `ok` passes, `warn` is printed but does not stop `npm run up`, `fail` does. */
+export type PreflightStatus = "ok" | "warn" | "fail";
+
+/** The outcome of one check. */
+export interface PreflightResult {
+  /** Short check name, e.g. `libvirt`, `fcos-image`. */
+  check: string;
+  status: PreflightStatus;
+  /** What was found, one line without a trailing period, e.g. `qemu:///system answers (libvirt 9.0.0)`. */
+  detail: string;
+  /** What to do about a `warn` or `fail`, e.g. `sudo dnf install genisoimage`. */
+  fix?: string;
+}
+
+/** Exit status and output of a finished program. */
+export interface CommandResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** What a path is; undefined from {@link HostProbe.stat} when nothing is there. */
+export interface PathInfo {
+  kind: "file" | "directory" | "other";
+  /** Readable by the user running the checks (the user that runs `pulumi up`). */
+  readable: boolean;
+}
+
+/** The answer of an http(s) HEAD request. */
+export interface UrlAnswer {
+  ok: boolean;
+  /** HTTP status of the last response, e.g. 200 or 404; absent when no response came. */
+  status?: number;
+  /** Why the request failed, e.g. `curl: (6) Could not resolve host: repo.almalinux.org`. */
+  error?: string;
+}
+
+/** Everything the checks observe on the host. Relative paths are relative to the program directory. */
+export interface HostProbe {
+  /** Runs a program to completion; undefined when the program is not installed. */
+  run(cmd: string, args: string[]): CommandResult | undefined;
+  /** Absolute path of an executable found on PATH, e.g. `which("mkisofs")` = `/usr/bin/mkisofs`. */
+  which(name: string): string | undefined;
+  /** A text file's content, or undefined when it cannot be read. */
+  readFile(file: string): string | undefined;
+  stat(file: string): PathInfo | undefined;
+  /** Bytes available to unprivileged users on the filesystem of `dir` or of its nearest existing ancestor. */
+  freeDiskBytes(dir: string): number | undefined;
+  /** Sends a HEAD request, following redirects. */
+  headUrl(url: string): UrlAnswer;
+}
+
+/** libvirt domains that already exist, by name; their memory and disks are already taken. */
+export interface LibvirtDomains {
+  running: string[];
+  defined: string[];
+}
+
+/** What every check may look at besides the probe. */
+export interface PreflightContext {
+  config: LabConfig;
+  plan: LabPlan;
+  /** The libvirt connection URI the provider will use, or undefined when none is configured. */
+  libvirtUri?: string;
+  /** Host name of a remote libvirt URI (e.g. `rack1` for `qemu+ssh://rack1/system`); undefined when local. */
+  remoteHost?: string;
+  /** Present once libvirt answered. */
+  domains?: LibvirtDomains;
+}
+
+/** Where libvirt keeps images; its SELinux type and AppArmor rules let QEMU read them (FACTS §2). */
+export const LIBVIRT_IMAGES_DIR = "/var/lib/libvirt/images";
+
+/** The libvirt URI libvirt's own docs use for the system QEMU/KVM driver. */
+export const DEFAULT_LIBVIRT_URI = "qemu:///system";
+
+/**
+ * x86-64-v2 as `/proc/cpuinfo` names the flags (`pni` is SSE3). EL9 and Fedora CoreOS glibc refuse
+ * to start without it (FACTS §2, Domain.cpu).
+ */
+export const X86_64_V2_FLAGS = ["cx16", "lahf_lm", "popcnt", "pni", "ssse3", "sse4_1", "sse4_2"] as const;
+
+/** x86-64-v3 on top of v2; EL10-based content needs it (FACTS §3, CPU). */
+export const X86_64_V3_FLAGS = ["avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"] as const;
+
+/** Fedora CoreOS release each OKD minor boots (FACTS §3, boot images); 4.16+ boots CentOS Stream CoreOS. */
+export const OKD_FCOS_RELEASE: Readonly<Record<number, number>> = { 12: 37, 13: 38, 14: 38, 15: 39 };
+
+/** Memory use above this share of MemAvailable is a warning. */
+export const MEMORY_WARN_RATIO = 0.9;
+
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
+
+const isUrl = (image: string) => /^https?:\/\//.test(image);
+
+function insideImagesDir(dir: string): boolean {
+  const normal = path.posix.normalize(dir).replace(/\/+$/, "");
+  return normal === LIBVIRT_IMAGES_DIR || normal.startsWith(`${LIBVIRT_IMAGES_DIR}/`);
+}
+
+/** Error output of a program as one line: `error: ` prefixes dropped, lines joined with `; `. */
+function oneLine(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => l.trim().replace(/^error:\s*/, ""))
+    .filter((l) => l !== "")
+    .join("; ");
+}
+
+/**
+ * The host part of a libvirt URI, or undefined when the URI names this machine.
+ * @example remoteHostOf("qemu+ssh://root@rack1/system") // "rack1"
+ * @example remoteHostOf("qemu:///system") // undefined
+ */
+export function remoteHostOf(uri: string): string | undefined {
+  const match = /^[a-z0-9+]+:\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^/:?]*)/i.exec(uri);
+  const host = match?.[1] ?? "";
+  return ["", "localhost", "127.0.0.1", "[::1]"].includes(host) ? undefined : host;
+}
+
+/** The same `warn` for every check that can only look at the machine it runs on. */
+function notCheckedRemote(check: string, ctx: PreflightContext): PreflightResult | undefined {
+  if (ctx.remoteHost === undefined) return undefined;
+  return { check, status: "warn", detail: `not checked: libvirt runs on ${ctx.remoteHost} (${ctx.libvirtUri}) and this check reads this machine only` };
+}
+
+/** `virsh version`: libvirt answers at the configured URI. */
+export function checkLibvirt(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "libvirt";
+  const uri = ctx.libvirtUri;
+  if (uri === undefined) {
+    return {
+      check,
+      status: "fail",
+      detail: "libvirt:uri is not set in the stack and LIBVIRT_DEFAULT_URI is empty; the libvirt provider needs a connection URI",
+      fix: `pulumi config set libvirt:uri ${DEFAULT_LIBVIRT_URI}`,
+    };
+  }
+  const result = probe.run("virsh", ["-c", uri, "version"]);
+  if (result === undefined) {
+    return {
+      check,
+      status: "fail",
+      detail: `virsh is not installed: preflight asks libvirt at ${uri} with it, and the program removes DHCP reservations with it`,
+      fix: "sudo dnf install libvirt-client",
+    };
+  }
+  if (result.status !== 0) {
+    const fix = ctx.remoteHost
+      ? `check that 'virsh -c ${uri} version' works from this machine (SSH access, libvirtd running on ${ctx.remoteHost})`
+      : "sudo dnf install libvirt qemu-kvm && sudo systemctl enable --now libvirtd; as a non-root user also sudo usermod -aG libvirt $USER and log in again";
+    return { check, status: "fail", detail: `${uri} does not answer: ${oneLine(result.stderr) || `virsh exited with ${result.status}`}`, fix };
+  }
+  const library = /Using library: libvirt (\S+)/.exec(result.stdout)?.[1];
+  const hypervisor = /Running hypervisor: (.+)/.exec(result.stdout)?.[1]?.trim();
+  const versions = [library && `libvirt ${library}`, hypervisor].filter(Boolean).join(", ");
+  return { check, status: "ok", detail: `${uri} answers${versions ? ` (${versions})` : ""}` };
+}
+
+/** The domains libvirt knows, when it answers; used to leave running VMs out of the memory sum. */
+export function listDomains(uri: string, probe: HostProbe): LibvirtDomains | undefined {
+  const names = (args: string[]) => {
+    const result = probe.run("virsh", ["-c", uri, "list", "--name", ...args]);
+    if (result === undefined || result.status !== 0) return undefined;
+    return result.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  };
+  const running = names(["--state-running"]);
+  const defined = names(["--all"]);
+  return running && defined ? { running, defined } : undefined;
+}
+
+/** `mkisofs`: the provider builds the infra node's cloud-init ISO by running it by that name. */
+export function checkIsoTool(_ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "mkisofs";
+  const why = "the libvirt provider runs 'mkisofs' to build the infra node's cloud-init ISO";
+  const mkisofs = probe.which("mkisofs");
+  if (mkisofs) return { check, status: "ok", detail: `${mkisofs} (${why})` };
+  // terraform-provider-libvirt cloudinit_def.go calls exec.Command("mkisofs"): genisoimage or
+  // xorrisofs alone is not found under that name.
+  const other = probe.which("genisoimage") ?? probe.which("xorrisofs");
+  if (other) {
+    return {
+      check,
+      status: "fail",
+      detail: `${other} is installed but not as 'mkisofs', and ${why}`,
+      fix: `sudo ln -s ${other} /usr/local/bin/mkisofs`,
+    };
+  }
+  return { check, status: "fail", detail: `not found on PATH; ${why}`, fix: "sudo dnf install genisoimage" };
+}
+
+/** A host program the lab runs, the EL9 package that has it and why it is needed. */
+interface HostTool {
+  name: string;
+  pkg: string;
+  why: string;
+}
+
+/** Programs `pulumi up` runs on this machine (local commands), given the config. */
+export function hostToolsFor(config: LabConfig): HostTool[] {
+  const tools: HostTool[] = [{ name: "dig", pkg: "bind-utils", why: "the readiness gate resolves api-int at the infra node with it" }];
+  if (isUrl(config.fcos.image)) {
+    const why = "fcos.image is a URL, fetched on this machine";
+    tools.push({ name: "curl", pkg: "curl", why }, { name: "sha256sum", pkg: "coreutils", why });
+    if (new URL(config.fcos.image).pathname.endsWith(".xz")) tools.push({ name: "xz", pkg: "xz", why: "fcos.image is a .xz, decompressed on this machine" });
+  }
+  return tools;
+}
+
+/** Every program in {@link hostToolsFor} is on PATH. */
+export function checkHostTools(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "tools";
+  const tools = hostToolsFor(ctx.config);
+  const missing = tools.filter((t) => probe.which(t.name) === undefined);
+  if (missing.length === 0) return { check, status: "ok", detail: `${tools.map((t) => t.name).join(", ")} found` };
+  return {
+    check,
+    status: "fail",
+    detail: missing.map((t) => `${t.name} is missing (${t.why})`).join("; "),
+    fix: `sudo dnf install ${[...new Set(missing.map((t) => t.pkg))].join(" ")}`,
+  };
+}
+
+/** The SELinux mode from `getenforce`, or undefined on a host without SELinux. */
+function selinuxMode(probe: HostProbe): "Enforcing" | "Permissive" | "Disabled" | undefined {
+  const result = probe.run("getenforce", []);
+  const mode = result?.status === 0 ? result.stdout.trim() : undefined;
+  return mode === "Enforcing" || mode === "Permissive" || mode === "Disabled" ? mode : undefined;
+}
+
+function appArmorEnabled(probe: HostProbe): boolean {
+  return probe.readFile("/sys/module/apparmor/parameters/enabled")?.trim() === "Y";
+}
+
+/** The commands that give `dir` the SELinux type of libvirt images. */
+function selinuxLabelFix(dir: string, create: boolean): string {
+  const mkdir = create ? `sudo mkdir -p ${dir} && ` : "";
+  // Inside /var/lib/libvirt/images the policy already maps paths to virt_image_t.
+  const fcontext = insideImagesDir(dir) ? "" : `sudo semanage fcontext -a -t virt_image_t '${dir}(/.*)?' && `;
+  return `${fcontext}${mkdir}sudo restorecon -Rv ${dir}`;
+}
+
+/**
+ * The pool directory: a directory (libvirt's pool build creates it when missing), with a label QEMU
+ * may read. libvirt relabels disks but not the Ignition file it passes with `-fw_cfg`, so the
+ * directory's own SELinux type or AppArmor rules decide (FACTS §2, Ignition).
+ */
+export function checkPool(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "pool";
+  const remote = notCheckedRemote(check, ctx);
+  if (remote) return remote;
+  const dir = ctx.config.pool.path;
+  const info = probe.stat(dir);
+  if (info && info.kind !== "directory") {
+    return { check, status: "fail", detail: `${dir} exists but is not a directory`, fix: `remove it, or set okd-lab:pool.path to a directory under ${LIBVIRT_IMAGES_DIR}` };
+  }
+  const selinux = selinuxMode(probe);
+  if (selinux === "Enforcing" || selinux === "Permissive") {
+    if (!info) {
+      return {
+        check,
+        status: "warn",
+        detail: `${dir} does not exist yet, so its SELinux label cannot be checked (libvirt creates it when it builds the pool)`,
+        fix: `${selinuxLabelFix(dir, true)}, then run preflight again`,
+      };
+    }
+    const context = probe.run("stat", ["-c", "%C", dir]);
+    const type = context?.status === 0 ? context.stdout.trim().split(":")[2] : undefined;
+    if (type === undefined) {
+      return { check, status: "warn", detail: `${dir} exists but its SELinux label could not be read`, fix: `ls -Zd ${dir} should show virt_image_t` };
+    }
+    if (type === "virt_image_t") return { check, status: "ok", detail: `${dir} is labelled virt_image_t (SELinux ${selinux.toLowerCase()})` };
+    return {
+      check,
+      status: selinux === "Enforcing" ? "fail" : "warn",
+      detail:
+        `${dir} has SELinux type ${type}, not virt_image_t: QEMU cannot read the Ignition files there` +
+        (selinux === "Permissive" ? " once SELinux enforces" : ""),
+      fix: selinuxLabelFix(dir, false),
+    };
+  }
+  const exists = info ? "exists" : "does not exist yet (libvirt creates it when it builds the pool)";
+  if (appArmorEnabled(probe)) {
+    if (insideImagesDir(dir)) return { check, status: "ok", detail: `${dir} ${exists}; inside ${LIBVIRT_IMAGES_DIR}, which libvirt's AppArmor profile lets QEMU read` };
+    return {
+      check,
+      status: "warn",
+      detail: `${dir} ${exists}; it is outside ${LIBVIRT_IMAGES_DIR} and AppArmor may stop QEMU reading the Ignition files there`,
+      fix: `set okd-lab:pool.path under ${LIBVIRT_IMAGES_DIR}, or add the line '  ${dir}/** rk,' to /etc/apparmor.d/local/abstractions/libvirt-qemu`,
+    };
+  }
+  return { check, status: "ok", detail: `${dir} ${exists}; no SELinux or AppArmor confinement found` };
+}
+
+/** The flags of the first CPU in `/proc/cpuinfo`. */
+function cpuFlags(probe: HostProbe): Set<string> | undefined {
+  const line = probe.readFile("/proc/cpuinfo")?.split("\n").find((l) => /^flags\s*:/.test(l));
+  return line === undefined ? undefined : new Set(line.replace(/^flags\s*:/, "").trim().split(/\s+/));
+}
+
+/** The CPU offers x86-64-v2; says whether v3 (EL10-based content) is there too. */
+export function checkCpu(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "cpu";
+  const remote = notCheckedRemote(check, ctx);
+  if (remote) return remote;
+  const flags = cpuFlags(probe);
+  if (flags === undefined) return { check, status: "warn", detail: "/proc/cpuinfo has no flags line; x86-64-v2 not checked" };
+  const missingV2 = X86_64_V2_FLAGS.filter((f) => !flags.has(f));
+  if (missingV2.length > 0) {
+    return {
+      check,
+      status: "fail",
+      detail: `the CPU lacks x86-64-v2 (missing ${missingV2.join(" ")}); Fedora CoreOS and AlmaLinux 9 do not start without it`,
+      fix: "run the lab on a Nehalem (2008) or newer CPU; on a nested host give this VM the host CPU (host-passthrough)",
+    };
+  }
+  const missingV3 = X86_64_V3_FLAGS.filter((f) => !flags.has(f));
+  if (missingV3.length === 0) return { check, status: "ok", detail: "x86-64-v2 and x86-64-v3" };
+  return {
+    check,
+    status: "ok",
+    detail: `x86-64-v2, enough for Fedora CoreOS and EL9; not x86-64-v3 (missing ${missingV3.join(" ")}), so EL10 / CentOS Stream 10 based content cannot run here`,
+  };
+}
+
+/**
+ * KVM is usable: `/dev/kvm` exists. The provider's domains are of type `kvm` (its default), which
+ * libvirt refuses to start without it.
+ */
+export function checkKvm(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "kvm";
+  const remote = notCheckedRemote(check, ctx);
+  if (remote) return remote;
+  const flags = cpuFlags(probe) ?? new Set<string>();
+  const vendor = flags.has("vmx") ? "vmx" : flags.has("svm") ? "svm" : undefined;
+  if (probe.stat("/dev/kvm")) return { check, status: "ok", detail: `/dev/kvm present${vendor ? ` (${vendor})` : ""}` };
+  if (vendor) {
+    const module = vendor === "vmx" ? "kvm_intel" : "kvm_amd";
+    return { check, status: "fail", detail: `the CPU has ${vendor} but /dev/kvm is missing: the KVM module is not loaded`, fix: `sudo modprobe ${module}` };
+  }
+  return {
+    check,
+    status: "fail",
+    detail: "/dev/kvm is missing and the CPU shows neither vmx nor svm: hardware virtualization is off",
+    fix: "enable Intel VT-x / AMD-V in the firmware setup (HPE ProLiant: System Options > Processor Options > Intel Virtualization Technology), then reboot",
+  };
+}
+
+/** The openshift-install release from the first line of `openshift-install version`. */
+export function parseInstallerVersion(stdout: string): { version: string; minor: number; okd: boolean; scos: boolean } | undefined {
+  const match = /^openshift-install v?(4\.(\d+)\.\d+\S*)/m.exec(stdout);
+  if (!match) return undefined;
+  const version = match[1];
+  const minor = Number(match[2]);
+  // OKD builds are named 4.y.z-0.okd-<date>; CentOS Stream CoreOS builds 4.y.z-0.okd-scos-<date>.
+  return { version, minor, okd: /okd/.test(version), scos: /okd-scos/.test(version) || minor >= 16 };
+}
+
+/**
+ * The Fedora CoreOS release of an image from its file name or build path.
+ * @example fcosReleaseOf("/var/lib/libvirt/images/fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2") // 38
+ */
+export function fcosReleaseOf(image: string): number | undefined {
+  const file = isUrl(image) ? new URL(image).pathname : image;
+  const match = /fedora-coreos-(\d+)\./.exec(path.posix.basename(file)) ?? /\/builds\/(\d+)\.\d+/.exec(file);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The installer, resolved: a path when it contains a slash, otherwise looked up on PATH. */
+function resolveInstaller(installer: string, probe: HostProbe): string | undefined {
+  if (installer.includes("/")) return probe.stat(installer)?.kind === "file" ? installer : undefined;
+  return probe.which(installer);
+}
+
+/** openshift-install is there and its release boots the Fedora CoreOS release of `fcos.image`. */
+export function checkInstaller(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "installer";
+  const { installer, assetsDir } = ctx.config.okd;
+  const image = ctx.config.fcos.image;
+  const imageName = path.posix.basename(isUrl(image) ? new URL(image).pathname : image);
+  const printStream = (bin: string) =>
+    `set okd-lab:fcos.image to the image the installer names: ${bin} coreos print-stream-json | jq -r '.architectures.x86_64.artifacts.qemu.formats["qcow2.xz"].disk'`;
+  const resolved = resolveInstaller(installer, probe);
+  if (resolved === undefined) {
+    const where = installer.includes("/") ? `${installer} does not exist` : `${installer} is not on PATH`;
+    const fix = "download openshift-install for your OKD release from https://github.com/okd-project/okd/releases and put it on PATH, or set okd-lab:okd.installer to its path";
+    // The installer step reuses recorded assets without running the installer.
+    if (probe.stat(path.posix.join(assetsDir, RECORD_DIR, "install-config.sha256"))) {
+      return { check, status: "warn", detail: `${where}; the assets in ${assetsDir} are reused, so up does not need it, but 'wait-for' and a new cluster do`, fix };
+    }
+    return { check, status: "fail", detail: `${where}; it generates the cluster's Ignition configs`, fix };
+  }
+  const result = probe.run(resolved, ["version"]);
+  if (result === undefined || result.status !== 0) {
+    return {
+      check,
+      status: "fail",
+      detail: `'${resolved} version' failed: ${result ? oneLine(result.stderr) || `exit status ${result.status}` : "it cannot be run"}`,
+      fix: `check that ${resolved} is an openshift-install binary for linux/amd64 and executable (chmod +x)`,
+    };
+  }
+  const version = parseInstallerVersion(result.stdout);
+  if (version === undefined) {
+    return { check, status: "warn", detail: `cannot read a version from '${resolved} version' (${oneLine(result.stdout).slice(0, 80)})`, fix: printStream(resolved) };
+  }
+  const name = `openshift-install ${version.version}`;
+  if (!version.okd) {
+    return {
+      check,
+      status: "warn",
+      detail: `${resolved} is ${name}, which does not look like an OKD build (OKD versions read 4.y.z-0.okd-<date>)`,
+      fix: "use the OKD installer from https://github.com/okd-project/okd/releases",
+    };
+  }
+  const fcos = fcosReleaseOf(image);
+  if (version.scos) {
+    const detail = `${name} boots CentOS Stream CoreOS (OKD 4.16+ and okd-scos builds)`;
+    return fcos !== undefined
+      ? { check, status: "fail", detail: `${detail}; the Fedora CoreOS ${fcos} image ${imageName} does not pair with it`, fix: `use an OKD 4.12-4.15 installer, or ${printStream(resolved)}` }
+      : { check, status: "warn", detail: `${detail}; make sure ${imageName} is the image it names`, fix: printStream(resolved) };
+  }
+  const wanted = OKD_FCOS_RELEASE[version.minor];
+  if (wanted === undefined) {
+    return { check, status: "warn", detail: `no known Fedora CoreOS pairing for ${name} (known: OKD 4.12-4.15)`, fix: printStream(resolved) };
+  }
+  if (fcos === undefined) {
+    return {
+      check,
+      status: "warn",
+      detail: `${name} boots Fedora CoreOS ${wanted}, but the release of ${imageName} cannot be read from its name`,
+      fix: `keep the released file name (fedora-coreos-${wanted}.<date>.<n>.<n>-qemu.x86_64.qcow2), or ${printStream(resolved)}`,
+    };
+  }
+  if (fcos !== wanted) {
+    return { check, status: "fail", detail: `${name} boots Fedora CoreOS ${wanted}, but okd-lab:fcos.image is Fedora CoreOS ${fcos} (${imageName})`, fix: printStream(resolved) };
+  }
+  return { check, status: "ok", detail: `${resolved}: ${name} pairs with Fedora CoreOS ${fcos} (${imageName})` };
+}
+
+/** A boot image: a readable host file, or a URL that answers. */
+function checkImage(check: string, key: string, image: string, probe: HostProbe, download: string): PreflightResult {
+  if (isUrl(image)) {
+    const answer = probe.headUrl(image);
+    if (answer.ok) return { check, status: "ok", detail: `${image} answers${answer.status ? ` (HTTP ${answer.status})` : ""}` };
+    const why = answer.error ?? (answer.status ? `HTTP ${answer.status}` : "no answer");
+    return { check, status: "fail", detail: `${image} is not reachable: ${why}`, fix: `check the URL and this machine's network or proxy, or download the image and set okd-lab:${key} to its path` };
+  }
+  const info = probe.stat(image);
+  if (info === undefined) return { check, status: "fail", detail: `${image} does not exist`, fix: download };
+  if (info.kind !== "file") return { check, status: "fail", detail: `${image} is not a file`, fix: `set okd-lab:${key} to the qcow2 file` };
+  if (!info.readable) {
+    return { check, status: "fail", detail: `${image} is not readable by this user, and the provider uploads it as this user`, fix: `sudo chmod a+r ${image}` };
+  }
+  return { check, status: "ok", detail: `${image} is readable` };
+}
+
+/** The AlmaLinux 9 image of the infra node. */
+export function checkInfraImage(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  return checkImage("infra-image", "infra.image", ctx.config.infra.image, probe, "download AlmaLinux-9-GenericCloud-latest.x86_64.qcow2 from https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/ to that path, or set okd-lab:infra.image to its URL");
+}
+
+/** The Fedora CoreOS image of the cluster nodes. */
+export function checkFcosImage(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const installer = ctx.config.okd.installer;
+  return checkImage(
+    "fcos-image",
+    "fcos.image",
+    ctx.config.fcos.image,
+    probe,
+    `download the qemu image '${installer} coreos print-stream-json' names, unxz it to that path, or set okd-lab:fcos.image to its URL and okd-lab:fcos.sha256`,
+  );
+}
+
+/** The lab's VMs that do not exist (disk) or run (memory) yet: only they take new resources. */
+function pendingVms(plan: LabPlan, existing: string[] | undefined): { name: string; memoryMiB: number; diskGiB: number }[] {
+  const all = [plan.infra, ...plan.nodes].map((vm) => ({ name: vm.domainName, memoryMiB: vm.memoryMiB, diskGiB: vm.diskGiB }));
+  const taken = new Set(existing ?? []);
+  return all.filter((vm) => !taken.has(vm.name));
+}
+
+/** MemAvailable from /proc/meminfo, in MiB. */
+function memAvailableMiB(probe: HostProbe): number | undefined {
+  const kib = /^MemAvailable:\s+(\d+) kB$/m.exec(probe.readFile("/proc/meminfo") ?? "")?.[1];
+  return kib === undefined ? undefined : Math.floor(Number(kib) / 1024);
+}
+
+/** The memory of every VM still to start fits into MemAvailable. */
+export function checkMemory(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "memory";
+  const remote = notCheckedRemote(check, ctx);
+  if (remote) return remote;
+  const available = memAvailableMiB(probe);
+  if (available === undefined) return { check, status: "warn", detail: "/proc/meminfo has no MemAvailable line; memory not checked" };
+  const pending = pendingVms(ctx.plan, ctx.domains?.running);
+  const total = [ctx.plan.infra, ...ctx.plan.nodes].length;
+  const running = total - pending.length;
+  const needed = pending.reduce((sum, vm) => sum + vm.memoryMiB, 0);
+  const already = running > 0 ? ` (${running} already running, not counted)` : "";
+  const detail = `${pending.length} VM${pending.length === 1 ? "" : "s"} to start need ${needed} MiB${already}; ${available} MiB available`;
+  if (needed > available) {
+    const minimums = `OKD minimums: ${ROLE_MINIMUMS.master.memoryMiB} MiB for bootstrap and masters, ${ROLE_MINIMUMS.worker.memoryMiB} MiB for workers`;
+    const bootstrap = ctx.plan.nodes.some((n) => n.role === "bootstrap") ? "; after bootstrap-complete, okd-lab:bootstrap.enabled: false frees the bootstrap's memory" : "";
+    return { check, status: "fail", detail, fix: `stop other VMs or lower memoryMiB in the stack (${minimums})${bootstrap}` };
+  }
+  if (needed > available * MEMORY_WARN_RATIO) {
+    return { check, status: "warn", detail: `${detail}: less than ${Math.round((1 - MEMORY_WARN_RATIO) * 100)}% left for the host`, fix: "stop other VMs or lower memoryMiB in the stack" };
+  }
+  return { check, status: "ok", detail };
+}
+
+/** The root disks of VMs still to create, against the free space of the pool's filesystem. */
+export function checkDisk(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "disk";
+  const remote = notCheckedRemote(check, ctx);
+  if (remote) return remote;
+  const dir = ctx.config.pool.path;
+  const free = probe.freeDiskBytes(dir);
+  if (free === undefined) return { check, status: "warn", detail: `cannot read the free space of ${dir}` };
+  const pending = pendingVms(ctx.plan, ctx.domains?.defined);
+  const neededGiB = pending.reduce((sum, vm) => sum + vm.diskGiB, 0);
+  const freeGiB = Math.floor(free / GIB);
+  // Root disks are qcow2 overlays on the base images: they start small and grow with use.
+  const detail = `root disks of ${pending.length} new VM${pending.length === 1 ? "" : "s"} can grow to ${neededGiB} GiB (thin qcow2 overlays); ${freeGiB} GiB free for ${dir}`;
+  if (neededGiB * GIB > free) {
+    return { check, status: "warn", detail: `${detail}: they start small but can fill the filesystem as the cluster runs`, fix: "free space on that filesystem, or lower diskGiB in the stack" };
+  }
+  return { check, status: "ok", detail };
+}
+
+/** Every check, in the order they are printed. */
+export const PREFLIGHT_CHECKS: readonly ((ctx: PreflightContext, probe: HostProbe) => PreflightResult)[] = [
+  checkLibvirt,
+  checkIsoTool,
+  checkHostTools,
+  checkPool,
+  checkCpu,
+  checkKvm,
+  checkInstaller,
+  checkInfraImage,
+  checkFcosImage,
+  checkMemory,
+  checkDisk,
+];
+
+/**
+ * Runs every check against the host.
+ * @param config the validated stack configuration.
+ * @param libvirtUri `libvirt:uri` from the stack, else LIBVIRT_DEFAULT_URI; undefined when neither is set.
+ * @param probe the host, real or fake.
+ * @returns one result per check, in {@link PREFLIGHT_CHECKS} order.
+ */
+export function runPreflight(config: LabConfig, libvirtUri: string | undefined, probe: HostProbe): PreflightResult[] {
+  const ctx: PreflightContext = {
+    config,
+    plan: buildLabPlan(config),
+    libvirtUri,
+    remoteHost: libvirtUri === undefined ? undefined : remoteHostOf(libvirtUri),
+  };
+  const [libvirt, ...rest] = PREFLIGHT_CHECKS;
+  const first = libvirt(ctx, probe);
+  if (first.status === "ok" && libvirtUri !== undefined) ctx.domains = listDomains(libvirtUri, probe);
+  return [first, ...rest.map((check) => check(ctx, probe))];
+}
+
+const LABELS: Record<PreflightStatus, string> = { ok: "ok", warn: "warn", fail: "FAIL" };
+
+/**
+ * One printed line.
+ * @example formatResult({ check: "kvm", status: "fail", detail: "…", fix: "sudo modprobe kvm_intel" }) // "FAIL  kvm: …. Fix: sudo modprobe kvm_intel"
+ */
+export function formatResult(result: PreflightResult): string {
+  const fix = result.fix ? `. Fix: ${result.fix}` : "";
+  return `${LABELS[result.status].padEnd(6)}${result.check}: ${result.detail}${fix}`;
+}
+
+/** The closing line: counts per status, and what a failure means for `npm run up`. */
+export function formatSummary(results: PreflightResult[]): string {
+  const count = (status: PreflightStatus) => results.filter((r) => r.status === status).length;
+  const fails = count("fail");
+  const counts = `preflight: ${count("ok")} ok, ${count("warn")} warn, ${fails} FAIL`;
+  return fails > 0 ? `${counts}; fix the FAIL lines before npm run up` : `${counts}; the host is ready for npm run up`;
+}
