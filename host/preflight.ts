@@ -216,6 +216,10 @@ export function hostToolsFor(config: LabConfig): HostTool[] {
     tools.push({ name: "curl", pkg: "curl", why }, { name: "sha256sum", pkg: "coreutils", why });
     if (new URL(config.fcos.image).pathname.endsWith(".xz")) tools.push({ name: "xz", pkg: "xz", why: "fcos.image is a .xz, decompressed on this machine" });
   }
+  if (config.approveCsrs) {
+    const why = "approveCsrs is on: the approval runs on this machine";
+    tools.push({ name: "oc", pkg: "openshift-clients", why }, { name: "openssl", pkg: "openssl", why });
+  }
   return tools;
 }
 

@@ -88,7 +88,7 @@ function rockyHost(): FakeHost {
       [`stat -c %C ${POOL}`]: ok("system_u:object_r:virt_image_t:s0\n"),
       [`${INSTALLER} version`]: INSTALLER_413,
     },
-    onPath: { mkisofs: "/usr/bin/mkisofs", genisoimage: "/usr/bin/genisoimage", dig: "/usr/bin/dig", curl: "/usr/bin/curl", sha256sum: "/usr/bin/sha256sum", xz: "/usr/bin/xz", "openshift-install": INSTALLER },
+    onPath: { mkisofs: "/usr/bin/mkisofs", genisoimage: "/usr/bin/genisoimage", dig: "/usr/bin/dig", curl: "/usr/bin/curl", sha256sum: "/usr/bin/sha256sum", xz: "/usr/bin/xz", openssl: "/usr/bin/openssl", oc: "/usr/bin/oc", "openshift-install": INSTALLER },
     files: { "/proc/cpuinfo": cpuinfo(WESTMERE_FLAGS), "/proc/meminfo": meminfo(90 * 1024 * 1024) },
     paths: { [POOL]: dir, "/dev/kvm": { kind: "other", readable: false }, [FCOS_38]: file, [INSTALLER]: file },
     freeBytes: 800 * GIB,
@@ -243,6 +243,14 @@ describe("tools", () => {
     const host = hostWith((h) => delete h.onPath.dig);
     expect(line(checkHostTools(ctxOf(), probeOf(host)))).toBe(
       "FAIL  tools: dig is missing (the readiness gate resolves api-int at the infra node with it). Fix: sudo dnf install bind-utils",
+    );
+  });
+
+  it("needs oc and openssl when approveCsrs is on", () => {
+    const config = seedWith((raw) => (raw.approveCsrs = true));
+    const host = hostWith((h) => delete h.onPath.oc);
+    expect(line(checkHostTools(ctxOf(config), probeOf(host)))).toBe(
+      "FAIL  tools: oc is missing (approveCsrs is on: the approval runs on this machine). Fix: sudo dnf install openshift-clients",
     );
   });
 
