@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { readStackConfig } from "./render";
+import { readStackConfig } from "../offline/stackFile";
 
 interface Sample {
   wallMs: number;

@@ -10,11 +10,11 @@ import * as path from "node:path";
 import { LabConfigError, parseLabConfig, RawLabConfig } from "../config/labConfig";
 import { realHostProbe } from "../host/hostProbe";
 import { formatResult, formatSummary, PreflightResult, runPreflight } from "../host/preflight";
-import { readStackConfig } from "./render";
+import { readStackConfig, UsageError } from "../offline/stackFile";
 
 const USAGE = "usage: npm run preflight -- [--stack NAME | --stack-file PATH]   (default: --stack dev)";
 
-class UsageError extends Error {}
+
 class HelpRequest extends Error {}
 
 export interface PreflightOptions {

@@ -7,9 +7,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
 import { LabConfigError } from "../config/labConfig";
 import { INSTALL_CONFIG_ENV } from "../ignition/installerScript";
+import { readStackConfig, UsageError } from "../offline/stackFile";
 import { isSecret, LabRun, plainValue, RecordedResource, runLabUnderMocks } from "../offline/labMocks";
 
 export interface RenderOptions {
@@ -61,32 +61,7 @@ export function parseArgs(argv: string[]): RenderOptions {
   return { stack: name, stackFile: file, out: out ?? path.join("out", name), showSecrets, previousOutputs };
 }
 
-class UsageError extends Error {}
-
-/** Reads a stack file's `config:` map. Encrypted values cannot be read offline and are dropped. */
-export function readStackConfig(file: string): { config: Record<string, unknown>; notes: string[] } {
-  if (!fs.existsSync(file)) throw new UsageError(`stack file ${file} not found`);
-  const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-  const notes: string[] = [];
-  const strip = (key: string, value: unknown): unknown => {
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-      const obj = value as Record<string, unknown>;
-      if (typeof obj.secure === "string" && Object.keys(obj).length === 1) {
-        notes.push(`${key} is encrypted in ${file}; the offline render uses its default instead`);
-        return undefined;
-      }
-      return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, strip(`${key}.${k}`, v)]).filter(([, v]) => v !== undefined));
-    }
-    if (Array.isArray(value)) return value.map((v, i) => strip(`${key}[${i}]`, v));
-    return value;
-  };
-  const config: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(doc.config ?? {})) {
-    const v = strip(key, value);
-    if (v !== undefined) config[key] = v;
-  }
-  return { config, notes };
-}
+export { readStackConfig };
 
 /** A rendered artifact: its path under the output folder and the resource input it comes from. */
 interface Artifact {
