@@ -21,7 +21,7 @@ export function diffRuns(before: LabRun, after: LabRun): PlanDiff {
   const created = [...now.keys()].filter((k) => !old.has(k)).sort();
   const deleted = [...old.keys()].filter((k) => !now.has(k)).sort();
   const updated: Record<string, string[]> = {};
-  for (const [k, r] of now) {
+  for (const [k, r] of [...now.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const o = old.get(k);
     if (!o) continue;
     const names = new Set([...Object.keys(o.inputs), ...Object.keys(r.inputs)]);

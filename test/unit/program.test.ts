@@ -267,3 +267,76 @@ describe("CSR approval", () => {
     }
   }, 30000);
 });
+
+describe("scaling against existing installer assets", () => {
+  const fs = require("node:fs") as typeof import("node:fs");
+  const os = require("node:os") as typeof import("node:os");
+  const path = require("node:path") as typeof import("node:path");
+  let assets: string;
+  beforeEach(() => {
+    assets = fs.mkdtempSync(path.join(os.tmpdir(), "okd-lab-assets-"));
+  });
+  afterEach(() => fs.rmSync(assets, { recursive: true, force: true }));
+
+  /** Records an install-config as the installer script does after generating assets. */
+  function recordAssets(installConfig: string, generatedAt: string): void {
+    fs.mkdirSync(path.join(assets, ".okd-lab"));
+    fs.writeFileSync(path.join(assets, ".okd-lab", "install-config.yaml"), installConfig);
+    fs.writeFileSync(path.join(assets, ".okd-lab", "generated-at"), `${generatedAt}\n`);
+  }
+
+  async function installConfigOf(config: Record<string, unknown>): Promise<string> {
+    const run = await runLabUnderMocks({ stack: "dev", config });
+    const env = find(run, "command:local:Command", "okd-installer-create").inputs.environment;
+    const plain = (isSecret(env) ? env.value : env) as Record<string, unknown>;
+    const text = plain.OKD_LAB_INSTALL_CONFIG;
+    return (isSecret(text) ? text.value : text) as string;
+  }
+
+  const withAssets = (extra: Record<string, unknown> = {}) => ({ ...devConfig(), "okd-lab:okd": { assetsDir: assets }, ...extra });
+  const threeMasters = { "okd-lab:masters": [1, 2, 3].map((i) => ({ name: `master${i}`, ip: `10.56.0.${20 + i}` })) };
+
+  it("warns, and still wires the new masters, when masters are added to an installed cluster", async () => {
+    recordAssets(await installConfigOf(withAssets()), new Date().toISOString());
+    const run = await runLabUnderMocks({ stack: "dev", config: withAssets(threeMasters) });
+    expect(run.warnings).toEqual([
+      "okd-lab: the control plane goes from 1 to 3 masters on an installed cluster. DNS records and the 6443/22623 backends follow, but the new masters join etcd only through OKD's control-plane scale-up procedure, which this program does not perform.",
+    ]);
+    const haproxy = find(run, "command:remote:Command", "infra-config-file:haproxy.cfg").inputs.stdin as string;
+    for (const ip of ["10.56.0.21", "10.56.0.22", "10.56.0.23"]) expect(haproxy).toContain(`${ip}:22623`);
+  }, 30000);
+
+  it("refuses, before registering anything, a change that would need new assets", async () => {
+    recordAssets(await installConfigOf(withAssets()), new Date().toISOString());
+    const config = withAssets({ "okd-lab:cluster": { name: "other", baseDomain: "okd.local" } });
+    await expect(runLabUnderMocks({ stack: "dev", config })).rejects.toThrow(
+      `okd-lab: the installer assets in ${assets} were generated for another install-config (metadata changed). Regenerating them would mint a new CA and break the running cluster.`,
+    );
+  }, 30000);
+
+  it("warns when a bootstrap would be created from assets older than their 24-hour certificates", async () => {
+    recordAssets(await installConfigOf(withAssets()), "2000-01-01T00:00:00Z");
+    const run = await runLabUnderMocks({ stack: "dev", config: withAssets() });
+    expect(run.warnings.join("\n")).toContain("the installer assets were generated 2000-01-01T00:00:00.000Z, more than 24 hours ago");
+  }, 30000);
+
+  it("removing a worker deletes exactly its resources", async () => {
+    const two = { ...devConfig(), "okd-lab:workers": [{ name: "worker", ip: "10.56.0.13" }, { name: "worker2", ip: "10.56.0.16" }] };
+    const grown = await runLabUnderMocks({ stack: "dev", config: two });
+    const shrunk = await runLabUnderMocks({ stack: "dev", config: devConfig(), previousOutputs: grown.outputs });
+    const diff = diffRuns(grown, shrunk);
+    expect(diff.created).toEqual([]);
+    expect(diff.deleted).toEqual([
+      "command:local:Command::worker-worker2-dhcp-release",
+      "libvirt:index/domain:Domain::worker-worker2-domain",
+      "libvirt:index/ignition:Ignition::worker-worker2-ignition",
+      "libvirt:index/volume:Volume::worker-worker2-root",
+      "okd-lab:nodes:FcosNode::worker-worker2",
+    ]);
+    expect(Object.keys(diff.updated)).toEqual([
+      "command:remote:Command::infra-config-file:haproxy.cfg",
+      "command:remote:Command::infra-config-file:zones/0.56.10.in-addr.arpa.zone",
+      "command:remote:Command::infra-config-file:zones/okd-lab.okd.local.zone",
+    ]);
+  }, 30000);
+});
