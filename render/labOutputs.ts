@@ -56,8 +56,11 @@ export function renderLabDiagram(plan: LabPlan): string {
     "",
     ...rows.map((r) => `${r.name.padEnd(nameWidth)}  ${r.ip.padEnd(ipWidth)}  ${r.os.padEnd(13)}  ${r.role}`),
   ];
+  const portWidth = Math.max(...plan.loadBalancer.services.map((s) => String(s.port).length)) + 1;
+  const nameWidth2 = Math.max(...plan.loadBalancer.services.map((s) => s.name.length));
   const services = plan.loadBalancer.services.map(
-    (s) => `  :${s.port} ${s.name.padEnd(14)} -> ${s.servers.length > 0 ? s.servers.map((b) => `${b.name}:${b.port}`).join(", ") : "(no servers)"}`,
+    (s) =>
+      `  ${`:${s.port}`.padEnd(portWidth)} ${s.name.padEnd(nameWidth2)} -> ${s.servers.length > 0 ? s.servers.map((b) => `${b.name}:${b.port}`).join(", ") : "(no servers)"}`,
   );
   const width = Math.max(...body.map((l) => l.length));
   const border = `+${"-".repeat(width + 2)}+`;

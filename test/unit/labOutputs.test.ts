@@ -1,0 +1,53 @@
+import { renderLabDiagram, renderLabOutputs } from "../../render/labOutputs";
+import { planFor, seedRawConfig } from "../fixtures/labs";
+
+const args = { assetsDir: ".okd/dev", installer: "openshift-install", approveCsrs: false };
+
+describe("stack outputs", () => {
+  it("draws the seed lab like the design document, from the plan", () => {
+    expect(renderLabDiagram(planFor(seedRawConfig()))).toBe(
+      [
+        "+---------------------------------------------------------------------------------------------+",
+        "| libvirt host, NAT network okd-net 10.56.0.0/24, gateway 10.56.0.1                           |",
+        "|                                                                                             |",
+        "| okd-infra      10.56.0.10  AlmaLinux 9    CoreDNS, HAProxy, chrony                          |",
+        "| okd-bootstrap  10.56.0.11  Fedora CoreOS  bootstrap (temporary control plane, serves 22623) |",
+        "| okd-master     10.56.0.12  Fedora CoreOS  control plane                                     |",
+        "| okd-worker     10.56.0.13  Fedora CoreOS  worker + ingress router                           |",
+        "+---------------------------------------------------------------------------------------------+",
+        "DNS (10.56.0.10:53): api, api-int, *.apps.okd-lab.okd.local -> 10.56.0.10",
+        "HAProxy on 10.56.0.10:",
+        "  :6443  api            -> bootstrap:6443, master:6443",
+        "  :22623 machine-config -> bootstrap:22623, master:22623",
+        "  :80    ingress-http   -> worker:80",
+        "  :443   ingress-https  -> worker:443",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("gives the URLs and commands a person uses", () => {
+    const out = renderLabOutputs(planFor(seedRawConfig()), args);
+    expect(out.apiUrl).toBe("https://api.okd-lab.okd.local:6443");
+    expect(out.consoleUrl).toBe("https://console-openshift-console.apps.okd-lab.okd.local");
+    expect(out.statsUrl).toBe("http://10.56.0.10:9000/");
+    expect(out.sshInfra).toMatch(/^ssh -i okd-lab\.key .* okd@10\.56\.0\.10$/);
+    expect(Object.keys(out.sshNodes)).toEqual(["bootstrap", "master", "worker"]);
+  });
+
+  it("lists the bootstrap steps while the bootstrap exists, then only what is left", () => {
+    const withBootstrap = renderLabOutputs(planFor(seedRawConfig()), args).nextSteps;
+    expect(withBootstrap[0]).toBe("openshift-install wait-for bootstrap-complete --dir .okd/dev --log-level info");
+    expect(withBootstrap[1]).toMatch(/^pulumi config set --path okd-lab:bootstrap\.enabled false && pulumi up/);
+    const dropped = renderLabOutputs(planFor({ ...seedRawConfig(), bootstrap: { name: "bootstrap", ip: "10.56.0.11", enabled: false } }), args).nextSteps;
+    expect(dropped.join("\n")).not.toContain("bootstrap-complete");
+    expect(dropped[dropped.length - 1]).toBe("openshift-install wait-for install-complete --dir .okd/dev");
+  });
+
+  it("names the CSRs to approve by the nodes' FQDNs, or says the program approves them", () => {
+    const manual = renderLabOutputs(planFor(seedRawConfig()), args).nextSteps.join("\n");
+    expect(manual).toContain("for master.okd-lab.okd.local, worker.okd-lab.okd.local");
+    const auto = renderLabOutputs(planFor(seedRawConfig()), { ...args, approveCsrs: true }).nextSteps.join("\n");
+    expect(auto).toContain("okd-lab:approveCsrs is on");
+  });
+});
