@@ -144,13 +144,10 @@ export function renderHaproxyCfg(lb: LoadBalancerPlan): string {
     `  default-server inter ${CHECK_INTER} fastinter ${CHECK_FASTINTER} fall ${FALL} rise ${RISE}`,
     ...lb.services.flatMap((service) => serviceLines(service, lb.bindAddress)),
     "",
-    // Conditional blocks exist since HAProxy 2.4. Without the variable HAProxy would expand it to
-    // an empty password and serve the stats page to anyone who types the user name; `.alert`
-    // makes `haproxy -c` and the start fail instead, naming the missing variable.
+    // Unset, the variable would expand to an empty password. No conditional block guards it here:
+    // negated `.if` conditions need HAProxy 2.5+ and EL9 ships 2.4. The on-node install helper
+    // refuses haproxy.cfg while the variable is unset (render/infraFiles.ts).
     `# The stats password comes from the environment variable ${STATS_PASSWORD_ENV}, never from this file.`,
-    `.if !defined(${STATS_PASSWORD_ENV})`,
-    `  .alert "${STATS_PASSWORD_ENV} is not set: start haproxy with the okd-lab secrets environment file"`,
-    ".endif",
     "listen stats",
     "  mode http",
     `  bind ${lb.bindAddress}:${lb.stats.port}`,

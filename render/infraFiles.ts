@@ -7,6 +7,7 @@
  * service without dropping connections. A file that fails validation is never installed.
  */
 import { COREDNS_PATHS, HAPROXY_SECRETS_ENV_FILE } from "./cloudInit";
+import { STATS_PASSWORD_ENV } from "./haproxyCfg";
 
 /** How a staged file is checked before it replaces the live one. */
 export type FileCheck =
@@ -73,6 +74,10 @@ export function renderInstallHelper(): string {
     "  haproxy)",
     "    # haproxy.cfg reads the stats password from the environment file.",
     `    if [ -f ${HAPROXY_SECRETS_ENV_FILE} ]; then set -a; . ${HAPROXY_SECRETS_ENV_FILE}; set +a; fi`,
+    "    # Unset, HAProxy would expand the stats password to an empty one.",
+    `    if [ -z "\${${STATS_PASSWORD_ENV}:-}" ]; then`,
+    `      echo "okd-lab: refusing $target: ${STATS_PASSWORD_ENV} is not set (${HAPROXY_SECRETS_ENV_FILE} missing or empty)" >&2; exit 1`,
+    "    fi",
     '    if ! out=$(haproxy -c -f "$staged" 2>&1); then',
     '      echo "okd-lab: refusing $target: haproxy -c failed:" >&2; echo "$out" >&2; exit 1',
     "    fi ;;",

@@ -45,6 +45,16 @@ describe("haproxy.cfg", () => {
   const target = () => path.join(dir, "etc", "haproxy.cfg");
   const good = renderHaproxyCfg(plan.loadBalancer);
 
+  it("is refused while the stats password variable is unset", () => {
+    const result = run(helper, [target(), "0644", owner, "haproxy", "reload-haproxy"], {
+      input: good,
+      env: { PATH: `${dir}/bin:${process.env.PATH}:/usr/sbin:/sbin`, OKD_LAB_STATS_PASSWORD: undefined },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`okd-lab: refusing ${target()}: OKD_LAB_STATS_PASSWORD is not set`);
+    expect(fs.existsSync(target())).toBe(false);
+  });
+
   it("first delivery installs the file and starts HAProxy", () => {
     const result = install(target(), "haproxy", "reload-haproxy", good);
     expect(result.stdout).toBe(`installed ${target()}\n`);
