@@ -38,7 +38,8 @@ export class FcosNode extends pulumi.ComponentResource {
       { name: `${node.domainName}.ign`, pool: args.poolName, content: pulumi.secret(args.ignition) },
       // Ignition runs at first boot only: a changed config (another SSH key) must not replace a
       // cluster node. Re-provision one deliberately with `pulumi up --replace <urn>`.
-      { ...replaceable, ignoreChanges: ["content"] },
+      // The provider marks nothing secret: keep the content secret should a refresh read it back.
+      { ...replaceable, ignoreChanges: ["content"], additionalSecretOutputs: ["content"] },
     );
     const vm: VmIdentity = { domainName: node.domainName, hostName: node.name, ip: node.ip, mac: node.mac, vcpu: node.vcpu, memoryMiB: node.memoryMiB };
     const domain = new libvirt.Domain(

@@ -39,7 +39,8 @@ export class LabNetwork extends pulumi.ComponentResource {
         // DHCP option 6: nodes resolve through CoreDNS on the infra node, not through dnsmasq.
         dnsmasqOptions: { options: [{ optionName: "dhcp-option", optionValue: `option:dns-server,${args.dnsServer}` }] },
       },
-      { parent: this },
+      // libvirt network names are unique: a replacement must delete the old network first.
+      { parent: this, deleteBeforeReplace: true },
     );
     this.networkId = network.id;
     this.networkName = network.name;

@@ -26,12 +26,20 @@ export class LabStorage extends pulumi.ComponentResource {
 
   constructor(name: string, args: LabStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("okd-lab:storage:LabStorage", name, {}, opts);
-    const pool = new libvirt.Pool(`${name}-pool`, { name: args.pool.name, type: "dir", target: { path: args.pool.path } }, { parent: this });
+    // libvirt names are unique: a replacement must delete the old object first.
+    const pool = new libvirt.Pool(
+      `${name}-pool`,
+      { name: args.pool.name, type: "dir", target: { path: args.pool.path } },
+      { parent: this, deleteBeforeReplace: true },
+    );
+    // Every root disk overlays a base volume, so replacing one would replace every VM built on it:
+    // a changed image source only applies to a new lab (or `pulumi up --replace` on the base).
+    const base = { parent: this, deleteBeforeReplace: true, ignoreChanges: ["source"] };
 
     const infraBase = new libvirt.Volume(
       `${name}-infra-base`,
       { name: `${args.volumePrefix}-almalinux9-base.qcow2`, pool: pool.name, source: args.infraImage, format: "qcow2" },
-      { parent: this },
+      base,
     );
 
     let fcosSource = args.fcosImage.kind === "path" ? args.fcosImage.path : "";
@@ -55,7 +63,7 @@ export class LabStorage extends pulumi.ComponentResource {
     const fcosBase = new libvirt.Volume(
       `${name}-fcos-base`,
       { name: `${args.volumePrefix}-fcos-base.qcow2`, pool: pool.name, source: fcosSource, format: "qcow2" },
-      { parent: this, dependsOn: fcosDependsOn },
+      { ...base, dependsOn: fcosDependsOn },
     );
 
     this.poolName = pool.name;

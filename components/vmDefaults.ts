@@ -44,6 +44,11 @@ export function baseDomainArgs(vm: VmIdentity, networkId: pulumi.Input<string>, 
       },
     ],
     consoles: [{ type: "pty", targetPort: "0", targetType: "serial" }],
+    // The provider defaults to SPICE graphics, which EL9 hosts (Rocky 9) no longer build into
+    // QEMU ("spice graphics are not supported with this QEMU", terraform-provider-libvirt #961);
+    // VNC on loopback and a VGA card work everywhere (cirrus is deprecated on EL9, gone on EL10).
+    graphics: { type: "vnc", listenType: "address", listenAddress: "127.0.0.1", autoport: true },
+    video: { type: "vga" },
     autostart: true,
   };
 }

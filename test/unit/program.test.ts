@@ -78,6 +78,20 @@ describe("resources of the dev stack", () => {
     expect(find(dev, "libvirt:index/domain:Domain", "infra-domain").inputs.name).toBe("okd-infra");
   });
 
+  it("gives every VM VNC graphics and a VGA card, since EL9 hosts have no SPICE", () => {
+    for (const name of ["infra-domain", "bootstrap-bootstrap-domain", "master-master-domain", "worker-worker-domain"]) {
+      const domain = find(dev, "libvirt:index/domain:Domain", name);
+      expect(domain.inputs.graphics).toEqual({ type: "vnc", listenType: "address", listenAddress: "127.0.0.1", autoport: true });
+      expect(domain.inputs.video).toEqual({ type: "vga" });
+    }
+  });
+
+  it("never replaces a base volume (and with it every VM) because its image source changed", () => {
+    for (const name of ["lab-infra-base", "lab-fcos-base"]) {
+      expect(find(dev, "libvirt:index/volume:Volume", name).ignoreChanges).toEqual(["source"]);
+    }
+  });
+
   it("keeps the infra VM on the default machine type, whose IDE bus carries the cloud-init CD-ROM", () => {
     const infra = find(dev, "libvirt:index/domain:Domain", "infra-domain");
     expect(infra.inputs.machine).toBeUndefined();
