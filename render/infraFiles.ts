@@ -24,7 +24,9 @@ export type FileActivation =
   | "restart-haproxy"
   /** SIGUSR1: CoreDNS re-reads the Corefile and keeps the old one if the new one fails. */
   | "reload-coredns"
-  /** CoreDNS's file plugin reloads a zone on its own when the SOA serial changes. */
+  /** SIGUSR1 if CoreDNS runs (zones arrive before the Corefile that starts it). */
+  | "refresh-coredns"
+  /** No service to tell (the secrets file is read at HAProxy's start). */
   | "none"
   | "restart-chronyd";
 
@@ -104,6 +106,7 @@ export function renderInstallHelper(): string {
     "  reload-haproxy) activate haproxy reload ;;",
     "  restart-haproxy) if systemctl is-active --quiet haproxy; then systemctl restart haproxy; fi ;;",
     "  reload-coredns) activate coredns reload ;;",
+    "  refresh-coredns) if systemctl is-active --quiet coredns; then systemctl reload coredns; fi ;;",
     "  restart-chronyd) activate chronyd restart ;;",
     "  none) ;;",
     '  *) echo "okd-lab: unknown activation $activation" >&2; exit 2 ;;',
@@ -162,7 +165,9 @@ export function infraFiles<C>(contents: InfraFileContents<C>): InfraFile<C>[] {
     mode: "0644",
     owner: "root:coredns",
     check: { kind: "zone", zone: z.zone },
-    activation: "none",
+    // CoreDNS's file plugin would also reload on the changed serial within 10 s; SIGUSR1 makes it
+    // immediate and independent of the serial (a failed update can leave the stack's serial behind).
+    activation: "refresh-coredns",
     content: z.content,
     secret: false,
     after: [],

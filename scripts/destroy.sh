@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stack=${OKD_LAB_STACK:-dev}
-export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$HOME/.pulumi}
+. scripts/pulumiEnv.sh
 exec pulumi destroy --stack "$stack" "$@"

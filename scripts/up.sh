@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # npm run up [-- pulumi up flags]: checks the host, then brings the lab up with the local file
-# backend (no Pulumi Cloud account). OKD_LAB_STACK picks the stack (default dev).
+# backend (no Pulumi Cloud account) and a passphrase for the stack's secrets. OKD_LAB_STACK picks the stack (default dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stack=${OKD_LAB_STACK:-dev}
-export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$HOME/.pulumi}
+. scripts/pulumiEnv.sh
 if ! command -v pulumi >/dev/null; then
   echo "okd-lab: the Pulumi CLI is not installed: see https://www.pulumi.com/docs/install/" >&2
   exit 1
@@ -14,7 +14,6 @@ if [ -z "${OKD_LAB_SKIP_PREFLIGHT:-}" ]; then
   npm run -s preflight -- --stack "$stack"
 fi
 if ! pulumi stack select "$stack" >/dev/null 2>&1; then
-  # Secrets are encrypted with a passphrase (PULUMI_CONFIG_PASSPHRASE or a prompt).
   pulumi stack init "$stack" --secrets-provider passphrase
 fi
 exec pulumi up --stack "$stack" "$@"

@@ -112,3 +112,21 @@ it("a chrony.conf chronyd cannot parse is refused", () => {
   expect(result.stderr).toContain("chronyd -p failed");
   expect(fs.readFileSync(target, "utf8")).toBe(good);
 });
+
+describe("zones and CoreDNS", () => {
+  const zone = () => path.join(dir, "zones", "okd-lab.okd.local.zone");
+  const good = renderForwardZone(plan.dns, 1);
+
+  it("a zone arriving before CoreDNS runs is installed without starting it", () => {
+    expect(install(zone(), "zone:okd-lab.okd.local", "refresh-coredns", good).status).toBe(0);
+    expect(systemctl()).toEqual(["is-active --quiet coredns"]);
+  });
+
+  it("a changed zone makes a running CoreDNS reload at once, whatever the serial", () => {
+    install(zone(), "zone:okd-lab.okd.local", "refresh-coredns", good);
+    fs.writeFileSync(`${dir}/active-coredns`, "");
+    const grown = renderForwardZone(planFor({ ...seedRawConfig(), workers: [{ name: "worker", ip: "10.56.0.13" }, { name: "worker2", ip: "10.56.0.14" }] }).dns, 1);
+    expect(install(zone(), "zone:okd-lab.okd.local", "refresh-coredns", grown).status).toBe(0);
+    expect(systemctl().slice(-2)).toEqual(["is-active --quiet coredns", "reload coredns"]);
+  });
+});
