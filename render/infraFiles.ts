@@ -136,12 +136,20 @@ export function installCommand(file: InfraFile<unknown>): string {
   return ["sudo", INSTALL_HELPER_PATH, file.target, file.mode, file.owner, checkArgument(file.check), file.activation].join(" ");
 }
 
-/** Remote command that waits for cloud-init, then installs the helper itself from standard input. */
+/**
+ * Remote command that waits for cloud-init, then installs the helper itself from standard input.
+ * `cloud-init status --wait` exits 1 on a failure and, from cloud-init 23.4, 2 on recoverable
+ * errors (degraded: e.g. a deprecated key); only 1 stops the update.
+ */
 export function bootstrapHelperCommand(): string {
   return [
-    // cloud-init installs the packages the helper's checks use; report its failure verbatim.
-    "if ! sudo cloud-init status --wait >/dev/null; then sudo cloud-init status --long >&2; echo 'okd-lab: cloud-init failed on the infra node' >&2; exit 1; fi",
-    `sudo install -m 0755 -o root -g root /dev/stdin ${INSTALL_HELPER_PATH}`,
+    "rc=0; sudo cloud-init status --wait >/dev/null || rc=$?",
+    "if [ \"$rc\" -eq 1 ]; then sudo cloud-init status --long >&2; echo 'okd-lab: cloud-init failed on the infra node (see /var/log/cloud-init-output.log there)' >&2; exit 1; fi",
+    "if [ \"$rc\" -eq 2 ]; then echo 'okd-lab: cloud-init finished with recoverable errors on the infra node; continuing' >&2; fi",
+    // tee reads the descriptor itself: /dev/stdin cannot be opened when stdin is a socket.
+    `sudo tee ${INSTALL_HELPER_PATH}.new >/dev/null`,
+    `sudo chmod 0755 ${INSTALL_HELPER_PATH}.new`,
+    `sudo mv -f ${INSTALL_HELPER_PATH}.new ${INSTALL_HELPER_PATH}`,
   ].join(" && ");
 }
 

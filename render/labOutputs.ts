@@ -25,6 +25,8 @@ export interface LabOutputs {
   sshInfra: string;
   sshNodes: Record<string, string>;
   nextSteps: string[];
+  /** Commands that make the host resolve the cluster's names through the infra node. */
+  hostDnsSetup: string[];
   diagram: string;
 }
 
@@ -96,6 +98,15 @@ export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutput
       : `oc get csr   # approve each node's two pending CSRs (node-bootstrapper, then system:node:<name>) for ${names.join(", ")} with 'oc adm certificate approve <csr>'`,
     `${args.installer} wait-for install-complete --dir ${args.assetsDir}`,
   ];
+  // openshift-install and oc on the host resolve api.<domain> with the host's own resolver, which
+  // does not ask libvirt's dnsmasq: NetworkManager's dnsmasq plugin forwards the lab zones.
+  const servers = [plan.dns.zone, ...plan.dns.reverseZones.map((z) => z.zone)].map((zone) => `server=/${zone}/${plan.infra.ip}`);
+  const hostDnsSetup = [
+    "printf '[main]\\ndns=dnsmasq\\n' | sudo tee /etc/NetworkManager/conf.d/okd-lab-dns.conf",
+    `printf '${servers.join("\\n")}\\n' | sudo tee /etc/NetworkManager/dnsmasq.d/okd-lab.conf`,
+    "sudo systemctl reload NetworkManager",
+    `getent hosts api.${domain}   # should print ${plan.infra.ip}`,
+  ];
   return {
     infraIp: plan.infra.ip,
     infraFqdn: plan.infra.fqdn,
@@ -107,6 +118,7 @@ export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutput
     sshInfra: `ssh ${sshOpts} ${INFRA_ADMIN_USER}@${plan.infra.ip}`,
     sshNodes: Object.fromEntries(plan.nodes.map((n) => [n.name, `ssh ${sshOpts} core@${n.ip}`])),
     nextSteps: steps,
+    hostDnsSetup,
     diagram: renderLabDiagram(plan),
   };
 }

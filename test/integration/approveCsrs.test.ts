@@ -60,3 +60,10 @@ it("gives up after the timeout and names the nodes that did not join", () => {
   expect(result.status).toBe(1);
   expect(result.stderr).toContain(`not Ready after 3s: ${worker2} -`);
 });
+
+it("says why when oc cannot reach the cluster", () => {
+  const script = renderApproveCsrsScript({ nodes: [worker], kubeconfig: "/nonexistent", oc: "/bin/false-oc-that-fails", timeoutSeconds: 1, intervalSeconds: 1 });
+  const result = run("/bin/bash", ["-c", script], { timeoutMs: 30000 });
+  expect(result.status).toBe(1);
+  expect(result.stderr).toMatch(/last oc error: .*false-oc-that-fails: No such file or directory/);
+});

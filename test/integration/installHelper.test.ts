@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { renderHaproxyCfg } from "../../render/haproxyCfg";
 import { renderForwardZone } from "../../render/zoneFiles";
 import { renderChronyConf } from "../../render/chronyConf";
-import { renderInstallHelper } from "../../render/infraFiles";
+import { bootstrapHelperCommand, renderInstallHelper } from "../../render/infraFiles";
 import { planFor, seedRawConfig } from "../fixtures/labs";
 import { requireTool, run } from "./tools";
 
@@ -128,5 +128,41 @@ describe("zones and CoreDNS", () => {
     const grown = renderForwardZone(planFor({ ...seedRawConfig(), workers: [{ name: "worker", ip: "10.56.0.13" }, { name: "worker2", ip: "10.56.0.14" }] }).dns, 1);
     expect(install(zone(), "zone:okd-lab.okd.local", "refresh-coredns", grown).status).toBe(0);
     expect(systemctl().slice(-2)).toEqual(["is-active --quiet coredns", "reload coredns"]);
+  });
+});
+
+describe("waiting for cloud-init before installing the helper", () => {
+  function bootstrap(cloudInitExit: number) {
+    const bin = path.join(dir, "bin");
+    fs.writeFileSync(path.join(bin, "sudo"), '#!/bin/bash\nexec "$@"\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "cloud-init"), `#!/bin/bash\n[ "$2" = --long ] && echo "status: error" && exit 1\nexit ${cloudInitExit}\n`, { mode: 0o755 });
+    // Stand in for tee, chmod and mv on /usr/local/sbin: keep what tee was given.
+    fs.writeFileSync(path.join(bin, "tee"), `#!/bin/bash\ncat > ${dir}/installed-helper\n`, { mode: 0o755 });
+    for (const tool of ["chmod", "mv"]) fs.writeFileSync(path.join(bin, tool), `#!/bin/bash\necho "${tool} $*" >> ${dir}/installed-steps\n`, { mode: 0o755 });
+    return run("/bin/bash", ["-c", bootstrapHelperCommand()], { input: "helper body\n", env: { PATH: `${bin}:${process.env.PATH}` } });
+  }
+
+  it("installs the helper from stdin once cloud-init is done", () => {
+    const result = bootstrap(0);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(fs.readFileSync(`${dir}/installed-helper`, "utf8")).toBe("helper body\n");
+    expect(fs.readFileSync(`${dir}/installed-steps`, "utf8")).toBe(
+      "chmod 0755 /usr/local/sbin/okd-lab-install-file.new\nmv -f /usr/local/sbin/okd-lab-install-file.new /usr/local/sbin/okd-lab-install-file\n",
+    );
+  });
+
+  it("goes on after recoverable cloud-init errors (exit 2), saying so", () => {
+    const result = bootstrap(2);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain("cloud-init finished with recoverable errors on the infra node; continuing");
+  });
+
+  it("stops when cloud-init failed, showing its status", () => {
+    const result = bootstrap(1);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("status: error");
+    expect(result.stderr).toContain("okd-lab: cloud-init failed on the infra node");
+    expect(fs.existsSync(`${dir}/installed-helper`)).toBe(false);
   });
 });

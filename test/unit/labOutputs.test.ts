@@ -51,3 +51,15 @@ describe("stack outputs", () => {
     expect(auto).toContain("okd-lab:approveCsrs is on");
   });
 });
+
+describe("host DNS setup", () => {
+  it("forwards the cluster zone and every reverse zone to the infra node through NetworkManager's dnsmasq", () => {
+    const setup = renderLabOutputs(planFor(seedRawConfig()), args).hostDnsSetup;
+    expect(setup).toEqual([
+      "printf '[main]\\ndns=dnsmasq\\n' | sudo tee /etc/NetworkManager/conf.d/okd-lab-dns.conf",
+      "printf 'server=/okd-lab.okd.local/10.56.0.10\\nserver=/0.56.10.in-addr.arpa/10.56.0.10\\n' | sudo tee /etc/NetworkManager/dnsmasq.d/okd-lab.conf",
+      "sudo systemctl reload NetworkManager",
+      "getent hosts api.okd-lab.okd.local   # should print 10.56.0.10",
+    ]);
+  });
+});
