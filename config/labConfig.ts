@@ -113,6 +113,9 @@ export const ROLE_MINIMUMS: Record<Role, NodeSize> = {
   worker: { vcpu: 2, memoryMiB: 8192, diskGiB: 100 },
 };
 
+/** Virtual size of the AlmaLinux GenericCloud and Fedora CoreOS qemu images. */
+export const BASE_IMAGE_GIB = 10;
+
 export const INFRA_DEFAULTS: NodeSize = { vcpu: 2, memoryMiB: 4096, diskGiB: 20 };
 
 /** The pull secret OKD accepts when no registry credentials are needed. */
@@ -301,6 +304,10 @@ function readSize(p: Problems, path: string, obj: Record<string, unknown>, defau
     memoryMiB: readPositiveInt(p, `${path}.memoryMiB`, obj.memoryMiB, defaults.memoryMiB, "MiB"),
     diskGiB: readPositiveInt(p, `${path}.diskGiB`, obj.diskGiB, defaults.diskGiB, "GiB"),
   };
+  // A root disk overlays its base image and cannot be smaller than it (both are 10 GiB).
+  if (size.diskGiB < BASE_IMAGE_GIB) {
+    p.add(`${path}.diskGiB`, size.diskGiB, `is smaller than the ${BASE_IMAGE_GIB} GiB base image the root disk overlays`, `use at least ${BASE_IMAGE_GIB}`);
+  }
   if (minimums) {
     for (const key of ["vcpu", "memoryMiB", "diskGiB"] as const) {
       if (size[key] < minimums[key]) {
@@ -499,6 +506,16 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
     p.add("okd.networkType", okd.networkType, "must be OVNKubernetes or OpenShiftSDN", "use OVNKubernetes");
   }
   okd.serviceNetwork.forEach((c, i) => checkCidr(p, `okd.serviceNetwork[${i}]`, c));
+  // The machine, pod and service networks must not overlap: OKD routes each differently.
+  const ranges = [
+    ...(net ? [{ path: "network.cidr", cidr: network.cidr }] : []),
+    ...okd.clusterNetwork.map((c, i) => ({ path: `okd.clusterNetwork[${i}].cidr`, cidr: c.cidr })),
+    ...okd.serviceNetwork.map((c, i) => ({ path: `okd.serviceNetwork[${i}]`, cidr: c })),
+  ].filter((r) => isDottedCidr(r.cidr));
+  ranges.forEach((r, i) => {
+    const other = ranges.slice(0, i).find((o) => cidrsOverlap(o.cidr, r.cidr));
+    if (other) p.add(r.path, r.cidr, `overlaps okd-lab:${other.path} (${other.cidr})`, "give the lab, pod and service networks separate ranges");
+  });
 
   const fcosObj = readObject(p, "fcos", raw.fcos, ["image", "sha256"]);
   const fcosImage = readImage(p, "fcos.image", fcosObj.image, undefined);
@@ -565,6 +582,13 @@ function isDottedCidr(cidr: string): boolean {
   return rest.length === 0 && prefix !== undefined && /^(0|[1-9]\d?)$|^[12]\d$|^3[0-2]$/.test(prefix) && ipaddr.IPv4.isValidFourPartDecimal(address);
 }
 
+function cidrsOverlap(a: string, b: string): boolean {
+  const [addrA, prefixA] = ipaddr.IPv4.parseCIDR(a);
+  const [addrB, prefixB] = ipaddr.IPv4.parseCIDR(b);
+  const shorter = Math.min(prefixA, prefixB);
+  return addrA.match(addrB, shorter);
+}
+
 /** The pull secret: JSON text with an `auths` object. Never echoed in a message. */
 function readPullSecret(p: Problems, value: unknown): string {
   if (value === undefined) return OKD_FAKE_PULL_SECRET;
@@ -604,6 +628,12 @@ function readClusterNetwork(p: Problems, raw: unknown): OkdConfig["clusterNetwor
     const obj = readObject(p, `okd.clusterNetwork[${i}]`, entry, ["cidr", "hostPrefix"]);
     const cidr = readString(p, `okd.clusterNetwork[${i}].cidr`, obj.cidr, undefined, "10.128.0.0/14");
     if (cidr !== "") checkCidr(p, `okd.clusterNetwork[${i}].cidr`, cidr);
-    return { cidr, hostPrefix: readPositiveInt(p, `okd.clusterNetwork[${i}].hostPrefix`, obj.hostPrefix, 23, "prefix bits") };
+    const hostPrefix = readPositiveInt(p, `okd.clusterNetwork[${i}].hostPrefix`, obj.hostPrefix, 23, "prefix bits");
+    const prefix = isDottedCidr(cidr) ? Number(cidr.split("/")[1]) : undefined;
+    // Each node gets a /hostPrefix slice of the pod network.
+    if (prefix !== undefined && (hostPrefix <= prefix || hostPrefix > 30)) {
+      p.add(`okd.clusterNetwork[${i}].hostPrefix`, hostPrefix, `must be longer than the network's /${prefix} and at most 30 (each node gets a /hostPrefix of it)`, "use 23 with 10.128.0.0/14");
+    }
+    return { cidr, hostPrefix };
   });
 }

@@ -673,3 +673,42 @@ describe("problems a review found, each now reported", () => {
     expect(() => parseLabConfig(null as unknown as RawLabConfig, "dev")).toThrow(LabConfigError);
   });
 });
+
+describe("network ranges and disk sizes", () => {
+  function problemsOf(raw: RawLabConfig): string[] {
+    try {
+      parseLabConfig(raw, "dev");
+    } catch (err) {
+      if (err instanceof LabConfigError) return err.problems;
+      throw err;
+    }
+    return [];
+  }
+
+  it.each<[string, RawLabConfig, string[]]>([
+    [
+      "a root disk smaller than its base image",
+      seedWith("workers[0].diskGiB", 8),
+      [
+        "okd-lab:workers[0].diskGiB = 8: is smaller than the 10 GiB base image the root disk overlays. Fix: use at least 10.",
+      ],
+    ],
+    [
+      "a service network overlapping the lab network",
+      seedWith("okd", { serviceNetwork: ["10.56.0.0/16"] }),
+      ['okd-lab:okd.serviceNetwork[0] = "10.56.0.0/16": overlaps okd-lab:network.cidr (10.56.0.0/24). Fix: give the lab, pod and service networks separate ranges.'],
+    ],
+    [
+      "a pod network overlapping the service network",
+      seedWith("okd", { clusterNetwork: [{ cidr: "172.16.0.0/12", hostPrefix: 23 }] }),
+      ['okd-lab:okd.serviceNetwork[0] = "172.30.0.0/16": overlaps okd-lab:okd.clusterNetwork[0].cidr (172.16.0.0/12). Fix: give the lab, pod and service networks separate ranges.'],
+    ],
+    [
+      "a hostPrefix no longer than its pod network",
+      seedWith("okd", { clusterNetwork: [{ cidr: "10.128.0.0/14", hostPrefix: 14 }] }),
+      ["okd-lab:okd.clusterNetwork[0].hostPrefix = 14: must be longer than the network's /14 and at most 30 (each node gets a /hostPrefix of it). Fix: use 23 with 10.128.0.0/14."],
+    ],
+  ])("refuses %s", (_, raw, expected) => {
+    expect(problemsOf(raw)).toEqual(expected);
+  });
+});
