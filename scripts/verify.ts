@@ -1,0 +1,122 @@
+/**
+ * npm run verify -- [--stack NAME]
+ *
+ * Checks the live lab from this host: DNS forward and reverse, the *.apps wildcard, nothing at the
+ * apex, the infra node's TCP ports, which HAProxy servers are UP (stats CSV) and an NTP answer.
+ * One line per check, with what to fix; exits 1 when any check fails, 2 on a usage or config error.
+ *
+ * The lab is read from the stack file (Pulumi.<stack>.yaml) with the same parsing as the program
+ * and the offline render; the stats password from OKD_LAB_STATS_PASSWORD or, when unset,
+ * `pulumi stack output --show-secrets statsPassword`. The checks are those of the e2e suite
+ * (verify/checks.ts).
+ */
+import { execFileSync } from "node:child_process";
+import { LabConfigError, parseLabConfig } from "../config/labConfig";
+import { buildLabPlan } from "../plan/labPlan";
+import { STATS_PASSWORD_ENV } from "../render/haproxyCfg";
+import { formatResult, Probe, runChecks, VerifyTarget } from "../verify/checks";
+import { HostProbe } from "../verify/hostProbe";
+import { readStackConfig } from "./render";
+
+const USAGE = "usage: npm run verify -- [--stack NAME]   (default: the selected Pulumi stack)";
+
+export class UsageError extends Error {}
+
+/** Parsed command line; `stack` undefined means the currently selected Pulumi stack. */
+export interface VerifyOptions {
+  stack?: string;
+}
+
+export function parseVerifyArgs(argv: string[]): VerifyOptions {
+  const options: VerifyOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--stack") {
+      const value = argv[++i];
+      if (value === undefined || value.startsWith("--")) throw new UsageError("--stack needs a value");
+      options.stack = value;
+    } else if (arg === "--help" || arg === "-h") {
+      throw new UsageError("");
+    } else {
+      throw new UsageError(`unknown argument ${arg}`);
+    }
+  }
+  return options;
+}
+
+/** What verify needs from its surroundings; replaced by fakes in the unit tests. */
+export interface VerifyHost {
+  probe: Probe;
+  env: Record<string, string | undefined>;
+  /** Runs `pulumi ARGS` and returns its stdout, or undefined when it fails or is not installed. */
+  pulumi(args: string[]): string | undefined;
+  /** Directory holding Pulumi.<stack>.yaml. */
+  cwd: string;
+}
+
+function realPulumi(args: string[]): string | undefined {
+  try {
+    return execFileSync("pulumi", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 60000 });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The lab to check: the plan of `stack`'s config, nodes dropped from it, and the stats password. */
+export function verifyTarget(stack: string, host: VerifyHost): { target: VerifyTarget; notes: string[] } {
+  const { config, notes } = readStackConfig(`${host.cwd}/Pulumi.${stack}.yaml`);
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) if (key.startsWith("okd-lab:")) raw[key.slice("okd-lab:".length)] = value;
+  const labConfig = parseLabConfig(raw, stack).config;
+  const plan = buildLabPlan(labConfig);
+  // A dropped bootstrap node must be gone from DNS too (its backends are checked by the stats).
+  const absent = labConfig.bootstrap.enabled ? [] : [{ name: labConfig.bootstrap.name, ip: labConfig.bootstrap.ip }];
+  let statsPassword = host.env[STATS_PASSWORD_ENV];
+  if (!statsPassword) {
+    const out = host.pulumi(["stack", "output", "--stack", stack, "--show-secrets", "statsPassword"])?.trim();
+    statsPassword = out ? out : undefined;
+    if (!statsPassword) notes.push(`no stats password: ${STATS_PASSWORD_ENV} is unset and 'pulumi stack output --show-secrets statsPassword' gave nothing`);
+  }
+  return { target: { plan, absent, statsPassword }, notes };
+}
+
+/** Runs every check; returns the report lines and the exit code (0 all ok, 1 any failure). */
+export async function runVerify(options: VerifyOptions, host: VerifyHost): Promise<{ lines: string[]; code: number }> {
+  const stack = options.stack ?? host.pulumi(["stack", "--show-name"])?.trim();
+  if (!stack) throw new UsageError("no stack given and no Pulumi stack selected: pass --stack NAME");
+  const { target, notes } = verifyTarget(stack, host);
+  const results = await runChecks(host.probe, target);
+  const failed = results.filter((r) => !r.ok).length;
+  const lines = [
+    `verifying stack ${stack}: infra node ${target.plan.infra.ip}, ${target.plan.nodes.length} nodes`,
+    ...notes.map((n) => `note: ${n}`),
+    ...results.map(formatResult),
+    failed === 0 ? `all ${results.length} checks passed` : `${failed} of ${results.length} checks failed`,
+  ];
+  return { lines, code: failed === 0 ? 0 : 1 };
+}
+
+async function main(): Promise<number> {
+  try {
+    const host: VerifyHost = { probe: new HostProbe(), env: process.env, pulumi: realPulumi, cwd: process.cwd() };
+    const { lines, code } = await runVerify(parseVerifyArgs(process.argv.slice(2)), host);
+    for (const line of lines) console.log(line);
+    return code;
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof LabConfigError || (err instanceof Error && /stack file .* not found/.test(err.message))) {
+      console.error(err.message ? `${err.message}\n${USAGE}` : USAGE);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,255 @@
+/**
+ * End to end, the seed lab (the dev stack, Pulumi.dev.yaml, with its exact addresses): real
+ * HAProxy, a real DNS server and chronyd in an "infra" network namespace holding 10.56.0.10,
+ * node stand-ins in a "nodes" namespace holding every node address, one veth between them.
+ *
+ * DNS: CoreDNS cannot be installed on this machine, so BIND's named serves the same rendered zone
+ * files (authoritative only, no forwarding). See test/e2e/infraNode.ts for every stand-in.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PORTS } from "../../plan/labPlan";
+import { checkAbsentNodes, checkApex, checkForwardRecords, checkNtp, checkReverseRecords, checkWildcard, CheckResult, checkPorts, checkHaproxyBackends, formatResult, requiredTcpPorts } from "../../verify/checks";
+import { E2ELab, sleep, startLab, tally, waitForServers } from "./lab";
+import { devStackConfig, RenderedStack, renderStack, withoutBootstrap, withWorker } from "./stacks";
+
+jest.setTimeout(120_000);
+
+/** The worker the seed design adds first (okd-infra-design.md 7.2: worker2 -> 10.56.0.16). */
+const NEW_WORKER = { name: "worker2", ip: "10.56.0.16" };
+
+let workDir: string;
+let dev: RenderedStack;
+let devPlusWorker: RenderedStack;
+let bootstrapDropped: RenderedStack;
+let lab: E2ELab;
+
+/** What the helper asked of systemd for a change: reloads only; a restart or start would drop connections. */
+function expectHitlessActivation(calls: string[]): void {
+  expect(calls).toContain("reload haproxy");
+  expect(calls.filter((c) => !/^(is-active --quiet \S+|reload \S+)$/.test(c))).toEqual([]);
+}
+
+function failures(results: CheckResult[]): string[] {
+  return results.filter((r) => !r.ok).map(formatResult);
+}
+
+beforeAll(async () => {
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), "okdlab-e2e-render-"));
+  dev = await renderStack(workDir, "dev", "dev", devStackConfig());
+  devPlusWorker = await renderStack(workDir, "dev-plus-worker", "dev", withWorker(dev.config, NEW_WORKER), dev);
+  bootstrapDropped = await renderStack(workDir, "bootstrap-dropped", "dev", withoutBootstrap(devPlusWorker.config), devPlusWorker);
+  lab = await startLab("seed", dev, [NEW_WORKER], [workDir]);
+}, 180_000);
+
+afterAll(async () => {
+  await lab?.teardown();
+  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+  if (lab) expect(lab.net.exists()).toBe(false);
+});
+
+describe("seed lab: the seed's checks, automated", () => {
+  it("uses the seed's exact addresses", () => {
+    expect(dev.plan.infra.ip).toBe("10.56.0.10");
+    expect(dev.plan.nodes.map((n) => `${n.role} ${n.name} ${n.ip}`)).toEqual(["bootstrap bootstrap 10.56.0.11", "master master 10.56.0.12", "worker worker 10.56.0.13"]);
+  });
+
+  it("the first delivery installs every file with the helper and asks systemd to start the services", () => {
+    console.log(
+      [
+        "stand-ins on this machine:",
+        `  DNS: BIND named serving the rendered zone files (CoreDNS cannot be installed here)`,
+        `  HAProxy: ${lab.infra.haproxyMaxconnCap !== undefined ? `-n ${lab.infra.haproxyMaxconnCap} caps maxconn ${dev.plan.loadBalancer.maxconn} to the open-file limit` : "rendered maxconn as is"}`,
+        `  chronyd -x (clock untouched), path directives rewritten: ${lab.infra.chronyRewrites.join("; ")}`,
+      ].join("\n"),
+    );
+    expect(lab.firstDelivery.map((d) => `${d.outcome} ${d.id}`)).toEqual(dev.files.map((f) => `installed ${f.id}`));
+    expect(lab.infra.systemctlLog()).toEqual(
+      expect.arrayContaining(["is-active --quiet coredns", "enable --now coredns", "is-active --quiet haproxy", "enable --now haproxy", "is-active --quiet chronyd", "enable --now chronyd"]),
+    );
+  });
+
+  it("dig @10.56.0.10 answers api, api-int, dns, okd-infra and every node with the right address", async () => {
+    const results = await checkForwardRecords(lab.probe, dev.plan);
+    expect(results.map((r) => r.name)).toEqual(expect.arrayContaining(["dns A api.okd-lab.okd.local", "dns A api-int.okd-lab.okd.local", "dns A master.okd-lab.okd.local"]));
+    expect(failures(results)).toEqual([]);
+  });
+
+  it("*.apps answers the infra address for any label", async () => {
+    const result = await checkWildcard(lab.probe, dev.plan, ["console-openshift-console", "oauth-openshift", "x", "a-b-c-1234", "any-label-at-all"]);
+    expect(failures([result])).toEqual([]);
+  });
+
+  it("PTR answers for every node, api and api-int", async () => {
+    const results = await checkReverseRecords(lab.probe, dev.plan);
+    expect(results.map((r) => r.name).sort()).toEqual(["dns PTR 10.56.0.10", "dns PTR 10.56.0.11", "dns PTR 10.56.0.12", "dns PTR 10.56.0.13"]);
+    expect(results.find((r) => r.name === "dns PTR 10.56.0.10")?.detail).toBe("api.okd-lab.okd.local, api-int.okd-lab.okd.local, okd-infra.okd-lab.okd.local");
+    expect(failures(results)).toEqual([]);
+  });
+
+  it("nothing answers at the zone apex", async () => {
+    expect(failures([await checkApex(lab.probe, dev.plan)])).toEqual([]);
+  });
+
+  it("a node the stack does not have (yet) does not resolve", async () => {
+    expect(failures(await checkAbsentNodes(lab.probe, dev.plan, [NEW_WORKER]))).toEqual([]);
+  });
+
+  it("the infra namespace listens on exactly 53, 80, 443, 6443, 22623 and the stats port (tcp), 53 and 123 (udp)", async () => {
+    const listening = await lab.infra.listening();
+    expect(listening.tcp).toEqual([PORTS.dns, PORTS.http, PORTS.https, PORTS.api, PORTS.stats, PORTS.machineConfig].sort((a, b) => a - b));
+    expect(listening.tcp).toEqual(requiredTcpPorts(dev.plan));
+    expect(listening.udp).toEqual([PORTS.dns, PORTS.ntp]);
+  });
+
+  it("from the nodes, exactly those tcp ports accept connections", async () => {
+    expect(failures([await checkPorts(lab.probe, dev.plan)])).toEqual([]);
+  });
+
+  it("HAProxy's stats show every planned server UP", async () => {
+    expect(failures(await checkHaproxyBackends(lab.probe, dev.plan, dev.statsPassword))).toEqual([]);
+  });
+
+  it("the stats page refuses a wrong password", async () => {
+    const results = await checkHaproxyBackends(lab.probe, dev.plan, "not-the-password");
+    expect(results.map(formatResult)).toEqual([expect.stringContaining("the stats password was refused (401)")]);
+  });
+});
+
+describe("seed lab: routing", () => {
+  const infra = "10.56.0.10";
+
+  it.each([
+    [PORTS.api, "https"],
+    [PORTS.machineConfig, "https"],
+  ])("port %i reaches exactly bootstrap and master on the same port", async (port, scheme) => {
+    const { backends, failures: failed } = await tally(lab, `${scheme}://${infra}:${port}/whoami`, 40);
+    expect(failed).toEqual([]);
+    expect(Object.keys(backends).sort()).toEqual([`bootstrap:${port}`, `master:${port}`]);
+  });
+
+  it("port 80 reaches only the worker's :80 and 443 only the worker's :443, never across", async () => {
+    const http = await tally(lab, `http://${infra}:80/`, 30);
+    const https = await tally(lab, `https://${infra}:443/`, 30);
+    expect([...http.failures, ...https.failures]).toEqual([]);
+    expect(http.backends).toEqual({ "worker:80": 30 });
+    expect(https.backends).toEqual({ "worker:443": 30 });
+  });
+});
+
+describe("seed lab: time", () => {
+  it("chronyd with the rendered chrony.conf answers an NTP query from the nodes namespace", async () => {
+    // chronyd runs a copy of the rendered file in which only path directives point to a temp folder.
+    expect(lab.infra.chronyRewrites).toEqual([expect.stringMatching(/^driftfile \/var\/lib\/chrony\/drift -> driftfile \//), expect.stringMatching(/^logdir \/var\/log\/chrony -> logdir \//)]);
+    const result = await checkNtp(lab.probe, dev.plan);
+    console.log(`NTP from the nodes namespace: ${formatResult(result)}`);
+    expect(failures([result])).toEqual([]);
+  });
+});
+
+/** `npm run verify -- --stack <stack>` run from inside the lab (the nodes namespace), as a host on the lab network. */
+async function verifyCli(stack: RenderedStack, password: string): Promise<{ code: number | null; output: string }> {
+  const repo = path.resolve(__dirname, "../..");
+  const env = { ...process.env, OKD_LAB_STATS_PASSWORD: password, TS_NODE_PROJECT: path.join(repo, "tsconfig.json"), TS_NODE_TRANSPILE_ONLY: "true" };
+  const argv = [process.execPath, "-r", require.resolve("ts-node/register/transpile-only"), path.join(repo, "scripts/verify.ts"), "--stack", stack.stack];
+  return lab.net.run(lab.net.nodesNs, argv, 90_000, { env, cwd: path.dirname(stack.stackFile) });
+}
+
+describe("seed lab: npm run verify", () => {
+  it("passes against the healthy lab: one ok line per check, exit 0", async () => {
+    const { code, output } = await verifyCli(dev, dev.statsPassword);
+    console.log(`npm run verify -- --stack dev, from the nodes namespace:\n${output}`);
+    expect(output).toContain("ok    dns A api.okd-lab.okd.local: 10.56.0.10");
+    expect(output).toContain("ok    haproxy backend ingress-http: worker UP (L7OK 200)");
+    expect(output).toMatch(/^all \d+ checks passed$/m);
+    expect(output).not.toContain("FAIL");
+    expect(code).toBe(0);
+  });
+
+  it("exits 1 and names the backend and what to fix when the worker's router turns unready", async () => {
+    await lab.agent.setReady("worker", PORTS.routerHealth, false);
+    try {
+      const deadline = Date.now() + 30_000;
+      let result = await verifyCli(dev, dev.statsPassword);
+      // HAProxy needs 3 failed checks (fall 3): "UP 1/3", "UP 2/3", then DOWN.
+      while (!result.output.includes("FAIL  haproxy backend ingress-http: worker DOWN") && Date.now() < deadline) {
+        await sleep(1000);
+        result = await verifyCli(dev, dev.statsPassword);
+      }
+      expect(result.output).toContain(
+        "FAIL  haproxy backend ingress-http: worker DOWN (L7STS 503) -> fix: the health check http://10.56.0.13:1936/healthz/ready must answer 200: check the router pods on that node (oc -n openshift-ingress get pods -o wide)\n",
+      );
+      expect(result.output).toMatch(/^2 of \d+ checks failed$/m);
+      expect(result.code).toBe(1);
+    } finally {
+      await lab.agent.setReady("worker", PORTS.routerHealth, true);
+      await waitForServers(lab, dev, 30_000);
+    }
+  });
+});
+
+describe("seed lab: hitless change", () => {
+  it("adding a worker, then dropping bootstrap, with the helper: zero failed connections; DNS and routing follow", async () => {
+    const infra = dev.plan.infra.ip;
+    const urls = [`https://${infra}:6443/whoami`, `https://${infra}:22623/whoami`, `http://${infra}:80/`, `https://${infra}:443/`];
+    const t0 = Date.now();
+    const timeline: string[] = [];
+    const step = (what: string) => timeline.push(`  +${((Date.now() - t0) / 1000).toFixed(1)} s ${what}`);
+    const load = await lab.agent.loadStart(urls, 10);
+    await sleep(1000);
+
+    step("load running");
+    // dev + worker2: zones and haproxy.cfg change; the helper validates, swaps and reloads HAProxy.
+    lab.infra.clearSystemctlLog();
+    const added = await lab.infra.deliver(devPlusWorker);
+    expect(added.filter((d) => d.outcome === "installed").map((d) => d.id)).toEqual(["zones/okd-lab.okd.local.zone", "zones/0.56.10.in-addr.arpa.zone", "haproxy.cfg"]);
+    expectHitlessActivation(lab.infra.systemctlLog());
+    step("delivered dev+worker");
+    await lab.infra.waitForZones(devPlusWorker, added);
+    step("zones served");
+    await waitForServers(lab, devPlusWorker, 20000);
+    step("haproxy shows dev+worker");
+    await sleep(1500);
+
+    // bootstrap dropped: its records and backends go away.
+    lab.infra.clearSystemctlLog();
+    const dropped = await lab.infra.deliver(bootstrapDropped);
+    expect(dropped.filter((d) => d.outcome === "installed").map((d) => d.id)).toEqual(["zones/okd-lab.okd.local.zone", "zones/0.56.10.in-addr.arpa.zone", "haproxy.cfg"]);
+    expectHitlessActivation(lab.infra.systemctlLog());
+    step("delivered bootstrap dropped");
+    await lab.infra.waitForZones(bootstrapDropped, dropped);
+    step("zones served");
+    await waitForServers(lab, bootstrapDropped, 20000);
+    step("haproxy shows bootstrap dropped");
+    await sleep(1500);
+
+    const reports = await lab.agent.loadStop(load);
+    step("load stopped");
+    console.log(
+      [
+        "hitless change (the helper validates, swaps and reloads; BIND stands in for CoreDNS):",
+        ...timeline,
+        ...reports.map((r) => `  ${r.url}: ${r.ok} ok, ${r.failed} failed; ${JSON.stringify(r.backends)}`),
+      ].join("\n"),
+    );
+    expect(reports.map((r) => ({ url: r.url, failed: r.failed, failures: r.failures }))).toEqual(urls.map((url) => ({ url, failed: 0, failures: [] })));
+    expect(reports.every((r) => r.ok > 50)).toBe(true);
+
+    // DNS afterwards: the new worker resolves both ways, bootstrap does not.
+    expect(failures(await checkForwardRecords(lab.probe, bootstrapDropped.plan))).toEqual([]);
+    expect(failures(await checkReverseRecords(lab.probe, bootstrapDropped.plan))).toEqual([]);
+    expect(failures(await checkAbsentNodes(lab.probe, bootstrapDropped.plan, [{ name: "bootstrap", ip: "10.56.0.11" }]))).toEqual([]);
+
+    // Routing afterwards: the API never reaches bootstrap, ingress reaches both workers.
+    const api = await tally(lab, `https://${infra}:6443/whoami`, 20);
+    const mcs = await tally(lab, `https://${infra}:22623/whoami`, 20);
+    const http = await tally(lab, `http://${infra}:80/`, 20);
+    const https = await tally(lab, `https://${infra}:443/`, 20);
+    expect([...api.failures, ...mcs.failures, ...http.failures, ...https.failures]).toEqual([]);
+    expect(api.backends).toEqual({ "master:6443": 20 });
+    expect(mcs.backends).toEqual({ "master:22623": 20 });
+    expect(Object.keys(http.backends).sort()).toEqual(["worker2:80", "worker:80"]);
+    expect(Object.keys(https.backends).sort()).toEqual(["worker2:443", "worker:443"]);
+  });
+});
