@@ -544,8 +544,37 @@ export function checkDisk(ctx: PreflightContext, probe: HostProbe): PreflightRes
 }
 
 /** Every check, in the order they are printed. */
+/**
+ * libvirt objects that already carry the lab's names. The stack's own objects look the same, so
+ * this warns: a lab built by hand (as the seed's was) makes the first `pulumi up` fail with
+ * "already exists".
+ */
+export function checkExistingObjects(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "existing";
+  if (ctx.libvirtUri === undefined || ctx.domains === undefined) return { check, status: "warn", detail: "not checked: libvirt did not answer" };
+  const list = (args: string[]) => {
+    const result = probe.run("virsh", ["-c", ctx.libvirtUri!, ...args]);
+    return result?.status === 0 ? result.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "") : [];
+  };
+  const networks = list(["net-list", "--all", "--name"]);
+  const pools = list(["pool-list", "--all", "--name"]);
+  const found = [
+    ...(networks.includes(ctx.plan.network.name) ? [`network ${ctx.plan.network.name}`] : []),
+    ...(pools.includes(ctx.config.pool.name) ? [`pool ${ctx.config.pool.name}`] : []),
+    ...[ctx.plan.infra.domainName, ...ctx.plan.nodes.map((n) => n.domainName)].filter((d) => ctx.domains!.defined.includes(d)).map((d) => `domain ${d}`),
+  ];
+  if (found.length === 0) return { check, status: "ok", detail: "no network, pool or domain with the lab's names yet" };
+  return {
+    check,
+    status: "warn",
+    detail: `${found.join(", ")} already defined in libvirt: fine if this stack created them; otherwise 'pulumi up' fails with "already exists"`,
+    fix: "remove what an earlier lab left (virsh destroy/undefine <domain>, virsh net-destroy/net-undefine <network>, virsh pool-destroy/pool-undefine <pool>) or rename the lab's objects in the stack",
+  };
+}
+
 export const PREFLIGHT_CHECKS: readonly ((ctx: PreflightContext, probe: HostProbe) => PreflightResult)[] = [
   checkLibvirt,
+  checkExistingObjects,
   checkIsoTool,
   checkHostTools,
   checkPool,

@@ -84,6 +84,8 @@ function rockyHost(): FakeHost {
       [`virsh -c ${URI} version`]: VIRSH_VERSION,
       [`virsh -c ${URI} list --name --state-running`]: ok("\n"),
       [`virsh -c ${URI} list --name --all`]: ok("\n"),
+      [`virsh -c ${URI} net-list --all --name`]: ok("default\n"),
+      [`virsh -c ${URI} pool-list --all --name`]: ok("default\n"),
       getenforce: ok("Enforcing\n"),
       [`stat -c %C ${POOL}`]: ok("system_u:object_r:virt_image_t:s0\n"),
       [`${INSTALLER} version`]: INSTALLER_413,
@@ -669,11 +671,30 @@ describe("disk", () => {
   });
 });
 
+describe("existing libvirt objects", () => {
+  it("warns about a network, pool or domain that already has a lab name, e.g. a lab built by hand", () => {
+    const host = hostWith((h) => {
+      h.commands[`virsh -c ${URI} net-list --all --name`] = ok("default\nokd-net\n");
+      h.commands[`virsh -c ${URI} list --name --all`] = ok("okd-infra\nunrelated\n");
+    });
+    const existing = runPreflight(configOf(), URI, probeOf(host)).find((r) => r.check === "existing")!;
+    expect(line(existing)).toBe(
+      'warn  existing: network okd-net, domain okd-infra already defined in libvirt: fine if this stack created them; otherwise \'pulumi up\' fails with "already exists". Fix: remove what an earlier lab left (virsh destroy/undefine <domain>, virsh net-destroy/net-undefine <network>, virsh pool-destroy/pool-undefine <pool>) or rename the lab\'s objects in the stack',
+    );
+  });
+
+  it("is not checked when libvirt does not answer", () => {
+    const host = hostWith((h) => delete h.commands[`virsh -c ${URI} version`]);
+    expect(runPreflight(configOf(), URI, probeOf(host)).find((r) => r.check === "existing")!.status).toBe("warn");
+  });
+});
+
 describe("runPreflight", () => {
   it("passes the healthy Rocky host with every check in order", () => {
     const results = runPreflight(configOf(), URI, probeOf(rockyHost()));
     expect(results.map((r) => `${r.check}:${r.status}`)).toEqual([
       "libvirt:ok",
+      "existing:ok",
       "mkisofs:ok",
       "tools:ok",
       "pool:ok",
@@ -685,7 +706,7 @@ describe("runPreflight", () => {
       "memory:ok",
       "disk:ok",
     ]);
-    expect(formatSummary(results)).toBe("preflight: 11 ok, 0 warn, 0 FAIL; the host is ready for npm run up");
+    expect(formatSummary(results)).toBe("preflight: 12 ok, 0 warn, 0 FAIL; the host is ready for npm run up");
   });
 
   it("lists the domains only once libvirt answered, and counts running ones out of memory", () => {
