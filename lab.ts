@@ -151,18 +151,15 @@ export function createLab(): Record<string, unknown> {
     { dependsOn: infraConfig.delivered },
   );
 
-  const installer = new InstallerAssets(
-    "okd-installer",
-    {
-      installConfig: labPublicKey.apply((key) => renderInstallConfig(plan, config.okd, key)),
-      script: renderInstallerScript({
-        assetsDir: config.okd.assetsDir,
-        installer: config.okd.installer,
-        manifests: installerManifests(plan),
-        mastersSchedulable: mastersSchedulable(plan),
-      }),
-    },
-  );
+  const installer = new InstallerAssets("okd-installer", {
+    installConfig: labPublicKey.apply((key) => renderInstallConfig(plan, config.okd, key)),
+    script: renderInstallerScript({
+      assetsDir: config.okd.assetsDir,
+      installer: config.okd.installer,
+      manifests: installerManifests(plan),
+      mastersSchedulable: mastersSchedulable(plan),
+    }),
+  });
 
   const bootstrapChrony = renderChronyClientConf(plan.infra.ip);
   const nodeIgnition = (node: FcosNodePlan) =>

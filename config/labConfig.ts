@@ -98,10 +98,7 @@ export interface ParseResult {
 /** Thrown when the configuration is invalid; `message` lists every problem, one per line. */
 export class LabConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(
-      `okd-lab configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
-        problems.map((p) => `  - ${p}`).join("\n"),
-    );
+    super(`okd-lab configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` + problems.map((p) => `  - ${p}`).join("\n"));
     this.name = "LabConfigError";
   }
 }
@@ -121,8 +118,7 @@ export const INFRA_DEFAULTS: NodeSize = { vcpu: 2, memoryMiB: 4096, diskGiB: 20 
 /** The pull secret OKD accepts when no registry credentials are needed. */
 export const OKD_FAKE_PULL_SECRET = '{"auths":{"fake":{"auth":"aWQ6cGFzcwo="}}}';
 
-export const DEFAULT_ALMALINUX_IMAGE =
-  "https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/AlmaLinux-9-GenericCloud-latest.x86_64.qcow2";
+export const DEFAULT_ALMALINUX_IMAGE = "https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/AlmaLinux-9-GenericCloud-latest.x86_64.qcow2";
 
 /** Every key the program reads in the `okd-lab` namespace. */
 export const CONFIG_KEYS = [
@@ -205,12 +201,7 @@ function readString(p: Problems, path: string, value: unknown, fallback: string 
 function readDnsLabel(p: Problems, path: string, value: unknown, fallback: string | undefined, example = fallback ?? "worker2"): string {
   const name = readString(p, path, value, fallback, example);
   if (name !== "" && !DNS_LABEL.test(name)) {
-    p.add(
-      path,
-      name,
-      "must be a DNS label (lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')",
-      `rename it, e.g. ${example}`,
-    );
+    p.add(path, name, "must be a DNS label (lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')", `rename it, e.g. ${example}`);
   }
   return name;
 }
@@ -436,7 +427,16 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
   }
 
   const infraObj = readObject(p, "infra", raw.infra, [
-    "name", "ip", "vcpu", "memoryMiB", "diskGiB", "image", "dnsForwarders", "ntpServers", "haproxyMaxconn", "coredns",
+    "name",
+    "ip",
+    "vcpu",
+    "memoryMiB",
+    "diskGiB",
+    "image",
+    "dnsForwarders",
+    "ntpServers",
+    "haproxyMaxconn",
+    "coredns",
   ]);
   const corednsObj = readObject(p, "infra.coredns", infraObj.coredns, ["version", "sha256"]);
   const dnsForwarders = readStringList(p, "infra.dnsForwarders", infraObj.dnsForwarders, ["8.8.8.8", "1.1.1.1"], "8.8.8.8, 1.1.1.1");
@@ -525,7 +525,12 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
     sha256: readSha256(p, "fcos.sha256", fcosObj.sha256, fcosIsUrl, "a downloaded image is verified before use"),
   };
   if (fcosImage.startsWith("/") && fcosImage.endsWith(".xz")) {
-    p.add("fcos.image", fcosImage, "a host path must be an uncompressed qcow2", `run 'unxz ${fcosImage}' and point at the .qcow2, or give the http(s) URL and its sha256`);
+    p.add(
+      "fcos.image",
+      fcosImage,
+      "a host path must be an uncompressed qcow2",
+      `run 'unxz ${fcosImage}' and point at the .qcow2, or give the http(s) URL and its sha256`,
+    );
   } else if (fcosImage.startsWith("/") && !fcosImage.endsWith(".qcow2")) {
     p.add("fcos.image", fcosImage, "a host path must be a .qcow2 image", "use the Fedora CoreOS qemu image (fedora-coreos-<version>-qemu.x86_64.qcow2)");
   } else if (fcosIsUrl && !/\.qcow2(\.xz)?$/.test(fcosImage.split(/[?#]/)[0])) {
@@ -546,7 +551,11 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
     ["apps", "the ingress wildcard"],
     ["dns", "the name server record"],
   ]);
-  checkNames(p, entries.map((e) => ({ path: e.namePath, name: e.name })), reserved);
+  checkNames(
+    p,
+    entries.map((e) => ({ path: e.namePath, name: e.name })),
+    reserved,
+  );
   // FCOS domains are named okd-<name>; none may take the infra VM's domain name.
   for (const e of entries.slice(1)) {
     if (e.name !== "" && `okd-${e.name}` === infra.name) {
@@ -632,7 +641,12 @@ function readClusterNetwork(p: Problems, raw: unknown): OkdConfig["clusterNetwor
     const prefix = isDottedCidr(cidr) ? Number(cidr.split("/")[1]) : undefined;
     // Each node gets a /hostPrefix slice of the pod network.
     if (prefix !== undefined && (hostPrefix <= prefix || hostPrefix > 30)) {
-      p.add(`okd.clusterNetwork[${i}].hostPrefix`, hostPrefix, `must be longer than the network's /${prefix} and at most 30 (each node gets a /hostPrefix of it)`, "use 23 with 10.128.0.0/14");
+      p.add(
+        `okd.clusterNetwork[${i}].hostPrefix`,
+        hostPrefix,
+        `must be longer than the network's /${prefix} and at most 30 (each node gets a /hostPrefix of it)`,
+        "use 23 with 10.128.0.0/14",
+      );
     }
     return { cidr, hostPrefix };
   });

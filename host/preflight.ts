@@ -174,7 +174,10 @@ export function listDomains(uri: string, probe: HostProbe): LibvirtDomains | und
   const names = (args: string[]) => {
     const result = probe.run("virsh", ["-c", uri, "list", "--name", ...args]);
     if (result === undefined || result.status !== 0) return undefined;
-    return result.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+    return result.stdout
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "");
   };
   const running = names(["--state-running"]);
   const defined = names(["--all"]);
@@ -268,7 +271,12 @@ export function checkPool(ctx: PreflightContext, probe: HostProbe): PreflightRes
   const dir = ctx.config.pool.path;
   const info = probe.stat(dir);
   if (info && info.kind !== "directory") {
-    return { check, status: "fail", detail: `${dir} exists but is not a directory`, fix: `remove it, or set okd-lab:pool.path to a directory under ${LIBVIRT_IMAGES_DIR}` };
+    return {
+      check,
+      status: "fail",
+      detail: `${dir} exists but is not a directory`,
+      fix: `remove it, or set okd-lab:pool.path to a directory under ${LIBVIRT_IMAGES_DIR}`,
+    };
   }
   const selinux = selinuxMode(probe);
   if (selinux === "Enforcing" || selinux === "Permissive") {
@@ -297,7 +305,8 @@ export function checkPool(ctx: PreflightContext, probe: HostProbe): PreflightRes
   }
   const exists = info ? "exists" : "does not exist yet (libvirt creates it when it builds the pool)";
   if (appArmorEnabled(probe)) {
-    if (insideImagesDir(dir)) return { check, status: "ok", detail: `${dir} ${exists}; inside ${LIBVIRT_IMAGES_DIR}, which libvirt's AppArmor profile lets QEMU read` };
+    if (insideImagesDir(dir))
+      return { check, status: "ok", detail: `${dir} ${exists}; inside ${LIBVIRT_IMAGES_DIR}, which libvirt's AppArmor profile lets QEMU read` };
     return {
       check,
       status: "warn",
@@ -310,8 +319,18 @@ export function checkPool(ctx: PreflightContext, probe: HostProbe): PreflightRes
 
 /** The flags of the first CPU in `/proc/cpuinfo`. */
 function cpuFlags(probe: HostProbe): Set<string> | undefined {
-  const line = probe.readFile("/proc/cpuinfo")?.split("\n").find((l) => /^flags\s*:/.test(l));
-  return line === undefined ? undefined : new Set(line.replace(/^flags\s*:/, "").trim().split(/\s+/));
+  const line = probe
+    .readFile("/proc/cpuinfo")
+    ?.split("\n")
+    .find((l) => /^flags\s*:/.test(l));
+  return line === undefined
+    ? undefined
+    : new Set(
+        line
+          .replace(/^flags\s*:/, "")
+          .trim()
+          .split(/\s+/),
+      );
 }
 
 /** The CPU offers x86-64-v2; says whether v3 (EL10-based content) is there too. */
@@ -399,10 +418,16 @@ export function checkInstaller(ctx: PreflightContext, probe: HostProbe): Preflig
   const resolved = resolveInstaller(installer, probe);
   if (resolved === undefined) {
     const where = installer.includes("/") ? `${installer} does not exist` : `${installer} is not on PATH`;
-    const fix = "download openshift-install for your OKD release from https://github.com/okd-project/okd/releases and put it on PATH, or set okd-lab:okd.installer to its path";
+    const fix =
+      "download openshift-install for your OKD release from https://github.com/okd-project/okd/releases and put it on PATH, or set okd-lab:okd.installer to its path";
     // The installer step reuses recorded assets without running the installer.
     if (probe.stat(path.posix.join(assetsDir, RECORD_DIR, "install-config.sha256"))) {
-      return { check, status: "warn", detail: `${where}; the assets in ${assetsDir} are reused, so up does not need it, but 'wait-for' and a new cluster do`, fix };
+      return {
+        check,
+        status: "warn",
+        detail: `${where}; the assets in ${assetsDir} are reused, so up does not need it, but 'wait-for' and a new cluster do`,
+        fix,
+      };
     }
     return { check, status: "fail", detail: `${where}; it generates the cluster's Ignition configs`, fix };
   }
@@ -417,7 +442,12 @@ export function checkInstaller(ctx: PreflightContext, probe: HostProbe): Preflig
   }
   const version = parseInstallerVersion(result.stdout);
   if (version === undefined) {
-    return { check, status: "warn", detail: `cannot read a version from '${resolved} version' (${oneLine(result.stdout).slice(0, 80)})`, fix: printStream(resolved) };
+    return {
+      check,
+      status: "warn",
+      detail: `cannot read a version from '${resolved} version' (${oneLine(result.stdout).slice(0, 80)})`,
+      fix: printStream(resolved),
+    };
   }
   const name = `openshift-install ${version.version}`;
   if (!version.okd) {
@@ -432,7 +462,12 @@ export function checkInstaller(ctx: PreflightContext, probe: HostProbe): Preflig
   if (version.scos) {
     const detail = `${name} boots CentOS Stream CoreOS (OKD 4.16+ and okd-scos builds)`;
     return fcos !== undefined
-      ? { check, status: "fail", detail: `${detail}; the Fedora CoreOS ${fcos} image ${imageName} does not pair with it`, fix: `use an OKD 4.12-4.15 installer, or ${printStream(resolved)}` }
+      ? {
+          check,
+          status: "fail",
+          detail: `${detail}; the Fedora CoreOS ${fcos} image ${imageName} does not pair with it`,
+          fix: `use an OKD 4.12-4.15 installer, or ${printStream(resolved)}`,
+        }
       : { check, status: "warn", detail: `${detail}; make sure ${imageName} is the image it names`, fix: printStream(resolved) };
   }
   const wanted = OKD_FCOS_RELEASE[version.minor];
@@ -448,7 +483,12 @@ export function checkInstaller(ctx: PreflightContext, probe: HostProbe): Preflig
     };
   }
   if (fcos !== wanted) {
-    return { check, status: "fail", detail: `${name} boots Fedora CoreOS ${wanted}, but okd-lab:fcos.image is Fedora CoreOS ${fcos} (${imageName})`, fix: printStream(resolved) };
+    return {
+      check,
+      status: "fail",
+      detail: `${name} boots Fedora CoreOS ${wanted}, but okd-lab:fcos.image is Fedora CoreOS ${fcos} (${imageName})`,
+      fix: printStream(resolved),
+    };
   }
   return { check, status: "ok", detail: `${resolved}: ${name} pairs with Fedora CoreOS ${fcos} (${imageName})` };
 }
@@ -459,7 +499,12 @@ function checkImage(check: string, key: string, image: string, probe: HostProbe,
     const answer = probe.headUrl(image);
     if (answer.ok) return { check, status: "ok", detail: `${image} answers${answer.status ? ` (HTTP ${answer.status})` : ""}` };
     const why = answer.error ?? (answer.status ? `HTTP ${answer.status}` : "no answer");
-    return { check, status: "fail", detail: `${image} is not reachable: ${why}`, fix: `check the URL and this machine's network or proxy, or download the image and set okd-lab:${key} to its path` };
+    return {
+      check,
+      status: "fail",
+      detail: `${image} is not reachable: ${why}`,
+      fix: `check the URL and this machine's network or proxy, or download the image and set okd-lab:${key} to its path`,
+    };
   }
   const info = probe.stat(image);
   if (info === undefined) return { check, status: "fail", detail: `${image} does not exist`, fix: download };
@@ -472,7 +517,13 @@ function checkImage(check: string, key: string, image: string, probe: HostProbe,
 
 /** The AlmaLinux 9 image of the infra node. */
 export function checkInfraImage(ctx: PreflightContext, probe: HostProbe): PreflightResult {
-  return checkImage("infra-image", "infra.image", ctx.config.infra.image, probe, "download AlmaLinux-9-GenericCloud-latest.x86_64.qcow2 from https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/ to that path, or set okd-lab:infra.image to its URL");
+  return checkImage(
+    "infra-image",
+    "infra.image",
+    ctx.config.infra.image,
+    probe,
+    "download AlmaLinux-9-GenericCloud-latest.x86_64.qcow2 from https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/ to that path, or set okd-lab:infra.image to its URL",
+  );
 }
 
 /** The Fedora CoreOS image of the cluster nodes. */
@@ -515,11 +566,18 @@ export function checkMemory(ctx: PreflightContext, probe: HostProbe): PreflightR
   const detail = `${pending.length} VM${pending.length === 1 ? "" : "s"} to start need ${needed} MiB${already}; ${available} MiB available`;
   if (needed > available) {
     const minimums = `OKD minimums: ${ROLE_MINIMUMS.master.memoryMiB} MiB for bootstrap and masters, ${ROLE_MINIMUMS.worker.memoryMiB} MiB for workers`;
-    const bootstrap = ctx.plan.nodes.some((n) => n.role === "bootstrap") ? "; after bootstrap-complete, okd-lab:bootstrap.enabled: false frees the bootstrap's memory" : "";
+    const bootstrap = ctx.plan.nodes.some((n) => n.role === "bootstrap")
+      ? "; after bootstrap-complete, okd-lab:bootstrap.enabled: false frees the bootstrap's memory"
+      : "";
     return { check, status: "fail", detail, fix: `stop other VMs or lower memoryMiB in the stack (${minimums})${bootstrap}` };
   }
   if (needed > available * MEMORY_WARN_RATIO) {
-    return { check, status: "warn", detail: `${detail}: less than ${Math.round((1 - MEMORY_WARN_RATIO) * 100)}% left for the host`, fix: "stop other VMs or lower memoryMiB in the stack" };
+    return {
+      check,
+      status: "warn",
+      detail: `${detail}: less than ${Math.round((1 - MEMORY_WARN_RATIO) * 100)}% left for the host`,
+      fix: "stop other VMs or lower memoryMiB in the stack",
+    };
   }
   return { check, status: "ok", detail };
 }
@@ -538,7 +596,12 @@ export function checkDisk(ctx: PreflightContext, probe: HostProbe): PreflightRes
   // Root disks are qcow2 overlays on the base images: they start small and grow with use.
   const detail = `root disks of ${pending.length} new VM${pending.length === 1 ? "" : "s"} can grow to ${neededGiB} GiB (thin qcow2 overlays); ${freeGiB} GiB free for ${dir}`;
   if (neededGiB * GIB > free) {
-    return { check, status: "warn", detail: `${detail}: they start small but can fill the filesystem as the cluster runs`, fix: "free space on that filesystem, or lower diskGiB in the stack" };
+    return {
+      check,
+      status: "warn",
+      detail: `${detail}: they start small but can fill the filesystem as the cluster runs`,
+      fix: "free space on that filesystem, or lower diskGiB in the stack",
+    };
   }
   return { check, status: "ok", detail };
 }
@@ -554,7 +617,12 @@ export function checkExistingObjects(ctx: PreflightContext, probe: HostProbe): P
   if (ctx.libvirtUri === undefined || ctx.domains === undefined) return { check, status: "warn", detail: "not checked: libvirt did not answer" };
   const list = (args: string[]) => {
     const result = probe.run("virsh", ["-c", ctx.libvirtUri!, ...args]);
-    return result?.status === 0 ? result.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "") : [];
+    return result?.status === 0
+      ? result.stdout
+          .split("\n")
+          .map((l) => l.trim())
+          .filter((l) => l !== "")
+      : [];
   };
   const networks = list(["net-list", "--all", "--name"]);
   const pools = list(["pool-list", "--all", "--name"]);

@@ -77,24 +77,20 @@ export function renderImageFetchScript(args: ImageFetchArgs): string {
     'trap \'rm -f -- "$download" "$unpacked"\' EXIT',
     'log "downloading $url"',
     'curl --fail --location --silent --show-error --retry 5 --retry-delay 5 --retry-connrefused --connect-timeout 30 --output "$download" -- "$url"',
-    'actual=$(sha256sum -- "$download" | cut -d\' \' -f1)',
+    "actual=$(sha256sum -- \"$download\" | cut -d' ' -f1)",
     'if [[ "$actual" != "$want" ]]; then',
     '  log "ERROR: sha256 mismatch for $url: expected $want, got $actual. The download was deleted; check okd-lab:fcos.sha256 against the image\'s published checksum."',
     "  exit 1",
     "fi",
     ...(compressed
-      ? [
-          'log "decompressing with xz"',
-          'xz --decompress --stdout -- "$download" > "$unpacked"',
-          'rm -f -- "$download"',
-        ]
+      ? ['log "decompressing with xz"', 'xz --decompress --stdout -- "$download" > "$unpacked"', 'rm -f -- "$download"']
       : ['mv -f -- "$download" "$unpacked"']),
     "# Drop the old record first: a crash between the two moves then leads to a fresh download, never to",
     "# a new image trusted under an old record.",
     'rm -f -- "$sidecar"',
-    "chmod 0644 -- \"$unpacked\"",
+    'chmod 0644 -- "$unpacked"',
     'mv -f -- "$unpacked" "$dest"',
-    "printf '%s\\n' \"$want\" > \"$sidecar.tmp\"",
+    'printf \'%s\\n\' "$want" > "$sidecar.tmp"',
     'mv -f -- "$sidecar.tmp" "$sidecar"',
     'log "installed $dest"',
     "printf '%s\\n' \"$dest\"",

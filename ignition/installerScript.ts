@@ -74,10 +74,7 @@ export function renderInstallerScript(args: InstallerScriptArgs): string {
     }
   }
   const dir = shellQuote(args.assetsDir);
-  const writeManifests = args.manifests.flatMap((m) => [
-    `log "writing ${m.path}"`,
-    `printf '%s' ${shellQuote(m.content)} > "$assets/"${shellQuote(m.path)}`,
-  ]);
+  const writeManifests = args.manifests.flatMap((m) => [`log "writing ${m.path}"`, `printf '%s' ${shellQuote(m.content)} > "$assets/"${shellQuote(m.path)}`]);
   const patchScheduler = args.mastersSchedulable
     ? ["# The lab has no workers: masters stay schedulable, as the installer made them (compute.replicas 0)."]
     : [
@@ -86,9 +83,9 @@ export function renderInstallerScript(args: InstallerScriptArgs): string {
         'scheduler="$assets/manifests/cluster-scheduler-02-config.yml"',
         '[[ -f "$scheduler" ]] || fail "$scheduler was not created by $installer create manifests; okd-lab cannot keep workloads off the masters"',
         "if ! grep -Eq '^[[:space:]]*mastersSchedulable:[[:space:]]*true[[:space:]]*$' \"$scheduler\"; then",
-        '  fail "$scheduler has no line \'mastersSchedulable: true\' to change; this openshift-install writes a scheduler manifest okd-lab does not know. Check the file and the installer version"',
+        "  fail \"$scheduler has no line 'mastersSchedulable: true' to change; this openshift-install writes a scheduler manifest okd-lab does not know. Check the file and the installer version\"",
         "fi",
-        "sed -E 's/^([[:space:]]*)mastersSchedulable:[[:space:]]*true[[:space:]]*$/\\1mastersSchedulable: false/' \"$scheduler\" > \"$scheduler.okd-lab-tmp\"",
+        'sed -E \'s/^([[:space:]]*)mastersSchedulable:[[:space:]]*true[[:space:]]*$/\\1mastersSchedulable: false/\' "$scheduler" > "$scheduler.okd-lab-tmp"',
         'mv -f -- "$scheduler.okd-lab-tmp" "$scheduler"',
         'log "set mastersSchedulable: false in manifests/cluster-scheduler-02-config.yml"',
       ];
@@ -101,7 +98,7 @@ export function renderInstallerScript(args: InstallerScriptArgs): string {
     `installer=${shellQuote(args.installer)}`,
     `record="$assets/${RECORD_DIR}"`,
     "log() { printf 'okd-lab installer: %s\\n' \"$*\" >&2; }",
-    "fail() { log \"ERROR: $*\"; exit 1; }",
+    'fail() { log "ERROR: $*"; exit 1; }',
     "sha256_of_stdin() {",
     "  if command -v sha256sum >/dev/null 2>&1; then sha256sum | cut -d' ' -f1",
     "  elif command -v shasum >/dev/null 2>&1; then shasum -a 256 | cut -d' ' -f1",
@@ -119,12 +116,12 @@ export function renderInstallerScript(args: InstallerScriptArgs): string {
     `    log "ERROR: the assets in $assets were generated for a different install-config.yaml (recorded sha256 $have, now $want)."`,
     '    log "Regenerating them would mint a new cluster CA and break the live cluster, so okd-lab refuses."',
     '    log "To keep the cluster: restore the settings that produced $record/install-config.yaml."',
-    '    log "To start over: run \'pulumi destroy\', move or remove $assets, then run \'pulumi up\'."',
+    "    log \"To start over: run 'pulumi destroy', move or remove $assets, then run 'pulumi up'.\"",
     "    exit 1",
     "  fi",
     '  for f in "${outputs[@]}"; do',
     '    if [[ ! -f "$assets/$f" ]]; then',
-    '      fail "$assets/$f is missing although $record records a completed generation. Restore it from a backup, or start over: run \'pulumi destroy\', move or remove $assets, then run \'pulumi up\'."',
+    "      fail \"$assets/$f is missing although $record records a completed generation. Restore it from a backup, or start over: run 'pulumi destroy', move or remove $assets, then run 'pulumi up'.\"",
     "    fi",
     "  done",
     '  [[ -f "$record/generated-at" ]] || fail "$record/generated-at is missing; restore it (an ISO 8601 UTC time such as 2025-01-31T12:00:00Z)"',
@@ -160,7 +157,7 @@ export function renderInstallerScript(args: InstallerScriptArgs): string {
     '  for f in "${outputs[@]}"; do',
     '    [[ -f "$assets/$f" ]] || fail "$installer create ignition-configs did not write $assets/$f"',
     "  done",
-    "  date -u +%Y-%m-%dT%H:%M:%SZ > \"$record/generated-at\"",
+    '  date -u +%Y-%m-%dT%H:%M:%SZ > "$record/generated-at"',
     "  # The sha256 is written last and atomically: its presence means the generation completed.",
     '  printf \'%s\\n\' "$want" > "$record/install-config.sha256.tmp"',
     '  mv -f -- "$record/install-config.sha256.tmp" "$record/install-config.sha256"',
@@ -172,25 +169,25 @@ export function renderInstallerScript(args: InstallerScriptArgs): string {
     "  local s=$1",
     '  [[ "$s" != *[[:cntrl:]]* ]] || fail "cannot print a value with control characters as JSON: $s"',
     "  s=${s//\\\\/\\\\\\\\}",
-    "  s=${s//\\\"/\\\\\\\"}",
-    "  printf '\"%s\"' \"$s\"",
+    '  s=${s//\\"/\\\\\\"}',
+    '  printf \'"%s"\' "$s"',
     "}",
     "raw_config() {",
     "  local text",
     '  text=$(<"$assets/$1")',
     "  # Ignition configs are JSON objects: embed them as raw values, no escaping needed.",
-    "  [[ \"$text\" =~ ^[[:space:]]*\\{ && \"$text\" =~ \\}[[:space:]]*$ ]] || fail \"$assets/$1 is not a JSON object\"",
+    '  [[ "$text" =~ ^[[:space:]]*\\{ && "$text" =~ \\}[[:space:]]*$ ]] || fail "$assets/$1 is not a JSON object"',
     "  printf '%s' \"$text\"",
     "}",
     'password=$(<"$assets/auth/kubeadmin-password")',
-    "[[ \"$password\" =~ ^[A-Za-z0-9-]+$ ]] || fail \"$assets/auth/kubeadmin-password holds characters other than letters, digits and '-'\"",
+    '[[ "$password" =~ ^[A-Za-z0-9-]+$ ]] || fail "$assets/auth/kubeadmin-password holds characters other than letters, digits and \'-\'"',
     'generated_at=$(<"$record/generated-at")',
     '[[ "$generated_at" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]] || fail "$record/generated-at is not an ISO 8601 UTC time: $generated_at"',
     'kubeconfig=$(json_string "$(cd -- "$assets" && pwd -P)/auth/kubeconfig")',
     "bootstrap=$(raw_config bootstrap.ign)",
     "master=$(raw_config master.ign)",
     "worker=$(raw_config worker.ign)",
-    "printf '{\"bootstrap\":%s,\"master\":%s,\"worker\":%s,\"kubeadminPassword\":\"%s\",\"kubeconfig\":%s,\"generatedAt\":\"%s\"}\\n' \\",
+    'printf \'{"bootstrap":%s,"master":%s,"worker":%s,"kubeadminPassword":"%s","kubeconfig":%s,"generatedAt":"%s"}\\n\' \\',
     '  "$bootstrap" "$master" "$worker" "$password" "$kubeconfig" "$generated_at"',
   ];
   return lines.join("\n") + "\n";

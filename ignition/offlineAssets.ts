@@ -16,20 +16,21 @@ import { IGNITION_VERSION } from "./nodeIgnition";
  * Its private key was never stored, so nothing can be signed with it. openshift-install mints the
  * real root CA per asset directory.
  */
-export const OFFLINE_RENDER_CA_PEM = [
-  "-----BEGIN CERTIFICATE-----",
-  "MIIBxjCCAWygAwIBAgIBATAKBggqhkjOPQQDAjBCMRAwDgYDVQQLDAdva2QtbGFi",
-  "MS4wLAYDVQQDDCVva2QtbGFiIG9mZmxpbmUgcmVuZGVyIHBsYWNlaG9sZGVyIENB",
-  "MB4XDTI2MTEyNjA5NDQ1NFoXDTM2MTEyMzA5NDQ1NFowQjEQMA4GA1UECwwHb2tk",
-  "LWxhYjEuMCwGA1UEAwwlb2tkLWxhYiBvZmZsaW5lIHJlbmRlciBwbGFjZWhvbGRl",
-  "ciBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNOC7+QsTgwd/sT7XyMHKIYh",
-  "Sxw7pjwpjv+Elet7cLkesErVsl4ACoMvJrjGBqidESSqwDvkwuCr+3i5LQ1q+n2j",
-  "UzBRMB0GA1UdDgQWBBS5RKy1qIxOMeK6jLIsiK0uZqkNdDAfBgNVHSMEGDAWgBS5",
-  "RKy1qIxOMeK6jLIsiK0uZqkNdDAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMC",
-  "A0gAMEUCIQDcgHS/CFqAq3cwv1QT9tMln1E+ILUP8AoSQPfR17uGSwIgIFB7S0TV",
-  "pAS5fMKTyaBcyoDsd0bx4jJbLm9/pNmH840=",
-  "-----END CERTIFICATE-----",
-].join("\n") + "\n";
+export const OFFLINE_RENDER_CA_PEM =
+  [
+    "-----BEGIN CERTIFICATE-----",
+    "MIIBxjCCAWygAwIBAgIBATAKBggqhkjOPQQDAjBCMRAwDgYDVQQLDAdva2QtbGFi",
+    "MS4wLAYDVQQDDCVva2QtbGFiIG9mZmxpbmUgcmVuZGVyIHBsYWNlaG9sZGVyIENB",
+    "MB4XDTI2MTEyNjA5NDQ1NFoXDTM2MTEyMzA5NDQ1NFowQjEQMA4GA1UECwwHb2tk",
+    "LWxhYjEuMCwGA1UEAwwlb2tkLWxhYiBvZmZsaW5lIHJlbmRlciBwbGFjZWhvbGRl",
+    "ciBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNOC7+QsTgwd/sT7XyMHKIYh",
+    "Sxw7pjwpjv+Elet7cLkesErVsl4ACoMvJrjGBqidESSqwDvkwuCr+3i5LQ1q+n2j",
+    "UzBRMB0GA1UdDgQWBBS5RKy1qIxOMeK6jLIsiK0uZqkNdDAfBgNVHSMEGDAWgBS5",
+    "RKy1qIxOMeK6jLIsiK0uZqkNdDAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMC",
+    "A0gAMEUCIQDcgHS/CFqAq3cwv1QT9tMln1E+ILUP8AoSQPfR17uGSwIgIFB7S0TV",
+    "pAS5fMKTyaBcyoDsd0bx4jJbLm9/pNmH840=",
+    "-----END CERTIFICATE-----",
+  ].join("\n") + "\n";
 
 /** The three role configs, as JSON text. */
 export interface RoleConfigs {
@@ -70,11 +71,12 @@ function pointerConfig(plan: LabPlan, role: "master" | "worker"): string {
  * @returns JSON texts, e.g. `master` = `{"ignition":{"version":"3.2.0","config":{"merge":[{"source":"https://api-int.okd-lab.okd.local:22623/config/master"}]},...}}`.
  */
 export function offlineRoleConfigs(plan: LabPlan): RoleConfigs {
-  const marker = [
-    "This node was rendered by `npm run render` for review only.",
-    "Its bootstrap Ignition is a placeholder: the real bootstrap.ign comes from openshift-install.",
-    `Cluster: ${plan.cluster.domain}`,
-  ].join("\n") + "\n";
+  const marker =
+    [
+      "This node was rendered by `npm run render` for review only.",
+      "Its bootstrap Ignition is a placeholder: the real bootstrap.ign comes from openshift-install.",
+      `Cluster: ${plan.cluster.domain}`,
+    ].join("\n") + "\n";
   const bootstrap = JSON.stringify({
     ignition: { version: IGNITION_VERSION },
     storage: {

@@ -145,7 +145,14 @@ export async function runLabUnderMocks(options: LabRunOptions): Promise<LabRun> 
         const recorded = byName.get(`${args.type}::${args.name}`);
         if (recorded) recorded.inputs = args.inputs;
         else {
-          const entry: RecordedResource = { type: args.type, name: args.name, inputs: args.inputs, dependsOn: [], ignoreChanges: [], custom: args.custom ?? true };
+          const entry: RecordedResource = {
+            type: args.type,
+            name: args.name,
+            inputs: args.inputs,
+            dependsOn: [],
+            ignoreChanges: [],
+            custom: args.custom ?? true,
+          };
           byName.set(`${args.type}::${args.name}`, entry);
           order.push(entry);
         }
@@ -165,14 +172,17 @@ export async function runLabUnderMocks(options: LabRunOptions): Promise<LabRun> 
   // The mocks API does not show parents and dependencies: read them off the register requests.
   const monitor = pulumi.runtime.getMonitor() as unknown as Record<string, (req: never, cb: never) => unknown>;
   const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = ((req: {
-    getType(): string;
-    getName(): string;
-    getParent(): string;
-    getDependenciesList(): string[];
-    getIgnorechangesList(): string[];
-    getPropertydependenciesMap(): Map<string, { getUrnsList(): string[] }>;
-  }, cb: never) => {
+  monitor.registerResource = ((
+    req: {
+      getType(): string;
+      getName(): string;
+      getParent(): string;
+      getDependenciesList(): string[];
+      getIgnorechangesList(): string[];
+      getPropertydependenciesMap(): Map<string, { getUrnsList(): string[] }>;
+    },
+    cb: never,
+  ) => {
     const key = `${req.getType()}::${req.getName()}`;
     const deps = new Set(req.getDependenciesList());
     req.getPropertydependenciesMap().forEach((d) => d.getUrnsList().forEach((u) => deps.add(u)));

@@ -20,7 +20,11 @@ export function readStackConfig(file: string): { config: Record<string, unknown>
         notes.push(`${key} is encrypted in ${file}; the offline render uses its default instead`);
         return undefined;
       }
-      return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, strip(`${key}.${k}`, v)]).filter(([, v]) => v !== undefined));
+      return Object.fromEntries(
+        Object.entries(obj)
+          .map(([k, v]) => [k, strip(`${key}.${k}`, v)])
+          .filter(([, v]) => v !== undefined),
+      );
     }
     if (Array.isArray(value)) return value.map((v, i) => strip(`${key}[${i}]`, v));
     return value;
@@ -32,4 +36,3 @@ export function readStackConfig(file: string): { config: Record<string, unknown>
   }
   return { config, notes };
 }
-

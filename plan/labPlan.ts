@@ -253,8 +253,18 @@ export function buildLabPlan(config: LabConfig): LabPlan {
       check: { scheme: "https", port: PORTS.machineConfig, path: "/healthz" },
       servers: servers(controlPlane, PORTS.machineConfig),
     },
-    { name: "ingress-http", port: PORTS.http, check: { scheme: "http", port: PORTS.routerHealth, path: "/healthz/ready" }, servers: servers(routers, PORTS.http) },
-    { name: "ingress-https", port: PORTS.https, check: { scheme: "http", port: PORTS.routerHealth, path: "/healthz/ready" }, servers: servers(routers, PORTS.https) },
+    {
+      name: "ingress-http",
+      port: PORTS.http,
+      check: { scheme: "http", port: PORTS.routerHealth, path: "/healthz/ready" },
+      servers: servers(routers, PORTS.http),
+    },
+    {
+      name: "ingress-https",
+      port: PORTS.https,
+      check: { scheme: "http", port: PORTS.routerHealth, path: "/healthz/ready" },
+      servers: servers(routers, PORTS.https),
+    },
   ];
 
   return {

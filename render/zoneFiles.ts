@@ -144,7 +144,9 @@ function renderZone(dns: DnsPlan, zone: string, serial: number): string {
  * @example zoneDigest(plan.dns, "okd-lab.okd.local") // 64 hex characters
  */
 export function zoneDigest(dns: DnsPlan, zone: string): string {
-  return createHash("sha256").update(renderZone(dns, zone, 0)).digest("hex");
+  return createHash("sha256")
+    .update(renderZone(dns, zone, 0))
+    .digest("hex");
 }
 
 /**

@@ -14,7 +14,6 @@ import { readStackConfig, UsageError } from "../offline/stackFile";
 
 const USAGE = "usage: npm run preflight -- [--stack NAME | --stack-file PATH]   (default: --stack dev)";
 
-
 class HelpRequest extends Error {}
 
 export interface PreflightOptions {
@@ -48,7 +47,12 @@ export function parseArgs(argv: string[]): PreflightOptions {
   }
   if (stack && stackFile) throw new UsageError("give --stack or --stack-file, not both");
   const file = stackFile ?? `Pulumi.${stack ?? "dev"}.yaml`;
-  const name = stack ?? path.basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, "");
+  const name =
+    stack ??
+    path
+      .basename(file)
+      .replace(/^Pulumi\./, "")
+      .replace(/\.ya?ml$/, "");
   return { stack: name, stackFile: file };
 }
 

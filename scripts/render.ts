@@ -57,7 +57,12 @@ export function parseArgs(argv: string[]): RenderOptions {
   }
   if (!stack && !stackFile) throw new UsageError("give --stack NAME or --stack-file PATH");
   const file = stackFile ?? `Pulumi.${stack}.yaml`;
-  const name = stack ?? path.basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, "");
+  const name =
+    stack ??
+    path
+      .basename(file)
+      .replace(/^Pulumi\./, "")
+      .replace(/\.ya?ml$/, "");
   return { stack: name, stackFile: file, out: out ?? path.join("out", name), showSecrets, previousOutputs };
 }
 

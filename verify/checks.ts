@@ -100,7 +100,19 @@ export const WILDCARD_LABELS = ["console-openshift-console", "oauth-openshift", 
  */
 export const DEFAULT_SCAN_PORTS: number[] = [
   ...Array.from({ length: 1024 }, (_, i) => i + 1),
-  1936, 2379, 2380, 5353, 8080, 8443, 9090, 9100, 9443, 10250, 10256, 10257, 10259,
+  1936,
+  2379,
+  2380,
+  5353,
+  8080,
+  8443,
+  9090,
+  9100,
+  9443,
+  10250,
+  10256,
+  10257,
+  10259,
 ];
 
 /** The TCP ports the infra node must serve: DNS, the four load-balanced services and the stats page. */
@@ -144,7 +156,10 @@ function dnsTrouble(answer: DnsAnswer, server: string): { detail: string; fix: s
   }
   if (answer.rcode === "TIMEOUT") return { detail: `no answer from ${server}${answer.error ? ` (${answer.error})` : ""}`, fix: dnsUnreachableFix(server) };
   if (answer.rcode === "REFUSED" || answer.rcode === "SERVFAIL") {
-    return { detail: `${server} answered ${answer.rcode}: it does not serve this zone`, fix: "check the Corefile and the CoreDNS log on the infra node (journalctl -u coredns); run pulumi up" };
+    return {
+      detail: `${server} answered ${answer.rcode}: it does not serve this zone`,
+      fix: "check the Corefile and the CoreDNS log on the infra node (journalctl -u coredns); run pulumi up",
+    };
   }
   return undefined;
 }
@@ -358,12 +373,19 @@ export async function checkHaproxyBackends(probe: Probe, plan: LabPlan, password
   const url = `http://${lb.bindAddress}:${lb.stats.port}/;csv`;
   const statsCheck = `haproxy stats ${lb.bindAddress}:${lb.stats.port}`;
   if (password === undefined) {
-    return [fail(statsCheck, "no stats password", "set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)")];
+    return [
+      fail(statsCheck, "no stats password", "set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)"),
+    ];
   }
   const response = await probe.httpGet(url, { user: lb.stats.user, password });
-  if (!response.ok) return [fail(statsCheck, `GET ${url} failed: ${response.error}`, "check systemctl status haproxy on the infra node and that firewalld opens the stats port")];
-  if (response.status === 401) return [fail(statsCheck, "the stats password was refused (401)", "use the password of this stack: pulumi stack output --show-secrets statsPassword")];
-  if (response.status !== 200) return [fail(statsCheck, `GET ${url} answered ${response.status}`, "check the listen stats section of /etc/haproxy/haproxy.cfg; run pulumi up")];
+  if (!response.ok)
+    return [
+      fail(statsCheck, `GET ${url} failed: ${response.error}`, "check systemctl status haproxy on the infra node and that firewalld opens the stats port"),
+    ];
+  if (response.status === 401)
+    return [fail(statsCheck, "the stats password was refused (401)", "use the password of this stack: pulumi stack output --show-secrets statsPassword")];
+  if (response.status !== 200)
+    return [fail(statsCheck, `GET ${url} answered ${response.status}`, "check the listen stats section of /etc/haproxy/haproxy.cfg; run pulumi up")];
   let rows: StatsRow[];
   try {
     rows = parseStatsCsv(response.body);

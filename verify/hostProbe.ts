@@ -166,7 +166,12 @@ export class HostProbe implements Probe {
     if (result.error === "timeout" || /Timeout reached|No suitable source/.test(output)) {
       return { ok: false, error: `no NTP answer from ${server} within ${this.ntpTimeoutSeconds} s` };
     }
-    const last = output.trim().split("\n").filter((l) => l.trim() !== "").pop() ?? "";
+    const last =
+      output
+        .trim()
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .pop() ?? "";
     return { ok: false, error: `chronyd -Q failed (exit ${result.code ?? "killed"}): ${last}` };
   }
 }

@@ -13,7 +13,7 @@ export const PROVIDER_VERSION = "0.5.4";
 
 /** The option defaults every resource of this package registers with. */
 export function resourceOptsDefaults(): { version: string } {
-    return { version: PROVIDER_VERSION };
+  return { version: PROVIDER_VERSION };
 }
 
 /**
@@ -24,18 +24,18 @@ export function resourceOptsDefaults(): { version: string } {
  * default, so the engine uses the GitHub release of pulumi/pulumi-libvirt).
  */
 export function withVersion<T extends pulumi.ResourceOptions>(opts?: T): T {
-    const merged = pulumi.mergeOptions(resourceOptsDefaults(), opts ?? {}) as T;
-    merged.version = PROVIDER_VERSION;
-    return merged;
+  const merged = pulumi.mergeOptions(resourceOptsDefaults(), opts ?? {}) as T;
+  merged.version = PROVIDER_VERSION;
+  return merged;
 }
 
 /** First non-empty value among the named environment variables. */
 export function getEnv(...vars: string[]): string | undefined {
-    for (const v of vars) {
-        const value = process.env[v];
-        if (value) {
-            return value;
-        }
+  for (const v of vars) {
+    const value = process.env[v];
+    if (value) {
+      return value;
     }
-    return undefined;
+  }
+  return undefined;
 }

@@ -30,7 +30,10 @@ export class NodeAgent {
     const configFile = path.join(dir, "agent.json");
     fs.writeFileSync(configFile, JSON.stringify(config));
     const env = { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", TS_NODE_PROJECT: path.join(REPO, "tsconfig.json") };
-    const proc = lab.spawn(lab.nodesNs, [process.execPath, "-r", "ts-node/register/transpile-only", path.join(__dirname, "nodeAgent.ts"), configFile], { env, cwd: REPO });
+    const proc = lab.spawn(lab.nodesNs, [process.execPath, "-r", "ts-node/register/transpile-only", path.join(__dirname, "nodeAgent.ts"), configFile], {
+      env,
+      cwd: REPO,
+    });
     const agent = new NodeAgent(proc, config.socket);
     const deadline = Date.now() + 30000;
     for (;;) {

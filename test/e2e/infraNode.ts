@@ -45,9 +45,9 @@ import { parseEnvFile, RenderedStack } from "./stacks";
 export const SYSTEMCTL_SHIM = [
   "#!/bin/bash",
   "# okd-lab e2e stand-in for systemctl; see test/e2e/infraNode.ts.",
-  'state=${OKD_LAB_E2E_STATE:?OKD_LAB_E2E_STATE is not set}',
+  "state=${OKD_LAB_E2E_STATE:?OKD_LAB_E2E_STATE is not set}",
   'echo "$*" >> "$state/systemctl.log"',
-  "pidfile() { case $1 in haproxy) echo \"$state/haproxy.pid\" ;; coredns) echo \"$state/named.pid\" ;; chronyd) echo \"$state/chronyd.pid\" ;; *) return 1 ;; esac; }",
+  'pidfile() { case $1 in haproxy) echo "$state/haproxy.pid" ;; coredns) echo "$state/named.pid" ;; chronyd) echo "$state/chronyd.pid" ;; *) return 1 ;; esac; }',
   'alive() { local f; f=$(pidfile "$1") || return 1; [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }',
   'case "$1" in',
   "  is-active)",
@@ -71,9 +71,9 @@ export const SYSTEMCTL_SHIM = [
 export const CHOWN_SHIM = [
   "#!/bin/bash",
   "# okd-lab e2e stand-in for chown; see test/e2e/infraNode.ts.",
-  'state=${OKD_LAB_E2E_STATE:?OKD_LAB_E2E_STATE is not set}',
-  'owner=$1; shift',
-  'user=${owner%%:*}; group=${owner#*:}',
+  "state=${OKD_LAB_E2E_STATE:?OKD_LAB_E2E_STATE is not set}",
+  "owner=$1; shift",
+  "user=${owner%%:*}; group=${owner#*:}",
   'if [ "$group" != "$owner" ] && ! getent group "$group" >/dev/null; then echo "$owner -> $user:root $*" >> "$state/chown.log"; group=root; fi',
   'exec /bin/chown "$user:$group" "$@"',
   "",
@@ -169,7 +169,13 @@ export class InfraNode {
   /** Lines the helper's systemctl calls left, oldest first. */
   systemctlLog(): string[] {
     const file = path.join(this.stateDir, "systemctl.log");
-    return fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n").filter((l) => l !== "") : [];
+    return fs.existsSync(file)
+      ? fs
+          .readFileSync(file, "utf8")
+          .trim()
+          .split("\n")
+          .filter((l) => l !== "")
+      : [];
   }
 
   /** Empties the systemctl log, e.g. before a change whose calls a test asserts. */
@@ -306,7 +312,12 @@ export class InfraNode {
     const chronyd = this.lab.spawn(this.lab.infraNs, ["chronyd", "-x", "-d", "-u", "root", "-f", conf], { privateRun: ["/run/chrony"] });
     this.chronyd = chronyd;
     fs.writeFileSync(path.join(this.stateDir, "chronyd.pid"), String(chronyd.pid));
-    await waitFor("chronyd to listen on udp/123", 20000, async () => chronyd.child.exitCode !== null || (await this.listening()).udp.includes(123), chronyd.output);
+    await waitFor(
+      "chronyd to listen on udp/123",
+      20000,
+      async () => chronyd.child.exitCode !== null || (await this.listening()).udp.includes(123),
+      chronyd.output,
+    );
     if (chronyd.child.exitCode !== null) throw new Error(`chronyd exited:\n${chronyd.output()}`);
   }
 
@@ -322,7 +333,12 @@ export class InfraNode {
     const haproxy = this.lab.spawn(this.lab.infraNs, argv, { env: { ...process.env, ...secrets }, privateRun: ["/run/haproxy"] });
     this.haproxy = haproxy;
     fs.writeFileSync(path.join(this.stateDir, "haproxy.pid"), String(haproxy.pid));
-    await waitFor("HAProxy to load its configuration", 20000, () => /Loading success/.test(haproxy.output()) || haproxy.child.exitCode !== null, haproxy.output);
+    await waitFor(
+      "HAProxy to load its configuration",
+      20000,
+      () => /Loading success/.test(haproxy.output()) || haproxy.child.exitCode !== null,
+      haproxy.output,
+    );
     if (haproxy.child.exitCode !== null) throw new Error(`haproxy exited:\n${haproxy.output()}`);
   }
 

@@ -41,7 +41,23 @@ function makeCertificate(dir: string): { certFile: string; keyFile: string } {
   const keyFile = path.join(dir, "node.key");
   execFileSync(
     "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=okd-lab-e2e-node", "-keyout", keyFile, "-out", certFile],
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=okd-lab-e2e-node",
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+    ],
     { stdio: "ignore" },
   );
   return { certFile, keyFile };
@@ -126,7 +142,9 @@ export async function waitForServers(lab: E2ELab, stack: RenderedStack, timeoutM
     const names = Object.keys(last).sort();
     if (names.length === expected.length && names.every((n, i) => n === expected[i]) && Object.values(last).every((s) => s === "UP")) return last;
     if (Date.now() > deadline) {
-      throw new Error(`HAProxy did not show exactly ${expected.join(", ")} UP within ${timeoutMs} ms; it shows ${JSON.stringify(last)}\n${lab.infra.haproxy?.output().slice(-3000) ?? ""}`);
+      throw new Error(
+        `HAProxy did not show exactly ${expected.join(", ")} UP within ${timeoutMs} ms; it shows ${JSON.stringify(last)}\n${lab.infra.haproxy?.output().slice(-3000) ?? ""}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }

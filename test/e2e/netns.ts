@@ -132,7 +132,7 @@ export function teardownAllSync(): void {
  * Arguments: OWNER_PID NAMESPACE... -- FOLDER...
  */
 export const GUARDIAN_SCRIPT = [
-  'owner=$1; shift',
+  "owner=$1; shift",
   'namespaces=(); while [ $# -gt 0 ] && [ "$1" != -- ]; do namespaces+=("$1"); shift; done; shift',
   'while kill -0 "$owner" 2>/dev/null; do',
   '  left=0; for ns in "${namespaces[@]}"; do [ -e "/run/netns/$ns" ] && left=1; done',
@@ -250,11 +250,18 @@ export class LabNetwork {
     const leaked = [this.options.infraIp, ...this.options.nodeIps].filter((a) => rootAddresses.includes(` ${a}/`));
     if (leaked.length > 0) throw new Error(`lab addresses ${leaked.join(", ")} are on the root namespace: refusing to run`);
     for (const ns of [this.infraNs, this.nodesNs]) {
-      const routes = ip(["-n", ns, "-4", "route", "show", "table", "main"]).trim().split("\n").filter((l) => l.trim() !== "");
+      const routes = ip(["-n", ns, "-4", "route", "show", "table", "main"])
+        .trim()
+        .split("\n")
+        .filter((l) => l.trim() !== "");
       const bad = routes.filter((r) => !/^\d+\.\d+\.\d+\.\d+\/\d+ dev veth-(infra|nodes) proto kernel scope link/.test(r));
       if (bad.length > 0 || routes.length !== 1) throw new Error(`namespace ${ns} is not isolated: routes ${JSON.stringify(routes)}`);
-      const links = ip(["-n", ns, "-o", "link", "show"]).trim().split("\n").map((l) => l.split(":")[1].trim().split("@")[0]);
-      if (!sameMembers(links, ["lo", ns === this.infraNs ? "veth-infra" : "veth-nodes"])) throw new Error(`namespace ${ns} has unexpected links ${links.join(", ")}`);
+      const links = ip(["-n", ns, "-o", "link", "show"])
+        .trim()
+        .split("\n")
+        .map((l) => l.split(":")[1].trim().split("@")[0]);
+      if (!sameMembers(links, ["lo", ns === this.infraNs ? "veth-infra" : "veth-nodes"]))
+        throw new Error(`namespace ${ns} has unexpected links ${links.join(", ")}`);
     }
   }
 
@@ -296,7 +303,12 @@ export class LabNetwork {
   }
 
   /** Runs `argv` inside `ns` and waits for it: output and exit code. */
-  async run(ns: string, argv: string[], timeoutMs = 15000, options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number | null; output: string }> {
+  async run(
+    ns: string,
+    argv: string[],
+    timeoutMs = 15000,
+    options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  ): Promise<{ code: number | null; output: string }> {
     const p = this.spawn(ns, argv, options);
     p.child.stdin?.end();
     const timer = setTimeout(() => p.child.kill("SIGKILL"), timeoutMs);

@@ -10,7 +10,19 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PORTS } from "../../plan/labPlan";
-import { checkAbsentNodes, checkApex, checkForwardRecords, checkNtp, checkReverseRecords, checkWildcard, CheckResult, checkPorts, checkHaproxyBackends, formatResult, requiredTcpPorts } from "../../verify/checks";
+import {
+  checkAbsentNodes,
+  checkApex,
+  checkForwardRecords,
+  checkNtp,
+  checkReverseRecords,
+  checkWildcard,
+  CheckResult,
+  checkPorts,
+  checkHaproxyBackends,
+  formatResult,
+  requiredTcpPorts,
+} from "../../verify/checks";
 import { E2ELab, sleep, startLab, tally, waitForServers } from "./lab";
 import { devStackConfig, RenderedStack, renderStack, withoutBootstrap, withWorker } from "./stacks";
 
@@ -52,7 +64,11 @@ afterAll(async () => {
 describe("seed lab: the seed's checks, automated", () => {
   it("uses the seed's exact addresses", () => {
     expect(dev.plan.infra.ip).toBe("10.56.0.10");
-    expect(dev.plan.nodes.map((n) => `${n.role} ${n.name} ${n.ip}`)).toEqual(["bootstrap bootstrap 10.56.0.11", "master master 10.56.0.12", "worker worker 10.56.0.13"]);
+    expect(dev.plan.nodes.map((n) => `${n.role} ${n.name} ${n.ip}`)).toEqual([
+      "bootstrap bootstrap 10.56.0.11",
+      "master master 10.56.0.12",
+      "worker worker 10.56.0.13",
+    ]);
   });
 
   it("the first delivery installs every file with the helper and asks systemd to start the services", () => {
@@ -66,13 +82,22 @@ describe("seed lab: the seed's checks, automated", () => {
     );
     expect(lab.firstDelivery.map((d) => `${d.outcome} ${d.id}`)).toEqual(dev.files.map((f) => `installed ${f.id}`));
     expect(lab.infra.systemctlLog()).toEqual(
-      expect.arrayContaining(["is-active --quiet coredns", "enable --now coredns", "is-active --quiet haproxy", "enable --now haproxy", "is-active --quiet chronyd", "enable --now chronyd"]),
+      expect.arrayContaining([
+        "is-active --quiet coredns",
+        "enable --now coredns",
+        "is-active --quiet haproxy",
+        "enable --now haproxy",
+        "is-active --quiet chronyd",
+        "enable --now chronyd",
+      ]),
     );
   });
 
   it("dig @10.56.0.10 answers api, api-int, dns, okd-infra and every node with the right address", async () => {
     const results = await checkForwardRecords(lab.probe, dev.plan);
-    expect(results.map((r) => r.name)).toEqual(expect.arrayContaining(["dns A api.okd-lab.okd.local", "dns A api-int.okd-lab.okd.local", "dns A master.okd-lab.okd.local"]));
+    expect(results.map((r) => r.name)).toEqual(
+      expect.arrayContaining(["dns A api.okd-lab.okd.local", "dns A api-int.okd-lab.okd.local", "dns A master.okd-lab.okd.local"]),
+    );
     expect(failures(results)).toEqual([]);
   });
 
@@ -141,7 +166,10 @@ describe("seed lab: routing", () => {
 describe("seed lab: time", () => {
   it("chronyd with the rendered chrony.conf answers an NTP query from the nodes namespace", async () => {
     // chronyd runs a copy of the rendered file in which only path directives point to a temp folder.
-    expect(lab.infra.chronyRewrites).toEqual([expect.stringMatching(/^driftfile \/var\/lib\/chrony\/drift -> driftfile \//), expect.stringMatching(/^logdir \/var\/log\/chrony -> logdir \//)]);
+    expect(lab.infra.chronyRewrites).toEqual([
+      expect.stringMatching(/^driftfile \/var\/lib\/chrony\/drift -> driftfile \//),
+      expect.stringMatching(/^logdir \/var\/log\/chrony -> logdir \//),
+    ]);
     const result = await checkNtp(lab.probe, dev.plan);
     console.log(`NTP from the nodes namespace: ${formatResult(result)}`);
     expect(failures([result])).toEqual([]);
@@ -203,7 +231,11 @@ describe("seed lab: hitless change", () => {
     // dev + worker2: zones and haproxy.cfg change; the helper validates, swaps and reloads HAProxy.
     lab.infra.clearSystemctlLog();
     const added = await lab.infra.deliver(devPlusWorker);
-    expect(added.filter((d) => d.outcome === "installed").map((d) => d.id)).toEqual(["zones/okd-lab.okd.local.zone", "zones/0.56.10.in-addr.arpa.zone", "haproxy.cfg"]);
+    expect(added.filter((d) => d.outcome === "installed").map((d) => d.id)).toEqual([
+      "zones/okd-lab.okd.local.zone",
+      "zones/0.56.10.in-addr.arpa.zone",
+      "haproxy.cfg",
+    ]);
     expectHitlessActivation(lab.infra.systemctlLog());
     step("delivered dev+worker");
     await lab.infra.waitForZones(devPlusWorker, added);
@@ -215,7 +247,11 @@ describe("seed lab: hitless change", () => {
     // bootstrap dropped: its records and backends go away.
     lab.infra.clearSystemctlLog();
     const dropped = await lab.infra.deliver(bootstrapDropped);
-    expect(dropped.filter((d) => d.outcome === "installed").map((d) => d.id)).toEqual(["zones/okd-lab.okd.local.zone", "zones/0.56.10.in-addr.arpa.zone", "haproxy.cfg"]);
+    expect(dropped.filter((d) => d.outcome === "installed").map((d) => d.id)).toEqual([
+      "zones/okd-lab.okd.local.zone",
+      "zones/0.56.10.in-addr.arpa.zone",
+      "haproxy.cfg",
+    ]);
     expectHitlessActivation(lab.infra.systemctlLog());
     step("delivered bootstrap dropped");
     await lab.infra.waitForZones(bootstrapDropped, dropped);

@@ -73,7 +73,13 @@ describe("3 masters, 3 workers: verify from inside the lab", () => {
     console.log(`verify from the nodes namespace (3x3):\n${results.map(formatResult).join("\n")}`);
     expect(results.filter((r) => !r.ok).map(formatResult)).toEqual([]);
     expect(results.map((r) => r.name)).toEqual(
-      expect.arrayContaining(["dns A master3.okd-lab.okd.local", "dns A worker3.okd-lab.okd.local", "dns PTR 10.56.0.17", "haproxy backend api", "ntp 10.56.0.10"]),
+      expect.arrayContaining([
+        "dns A master3.okd-lab.okd.local",
+        "dns A worker3.okd-lab.okd.local",
+        "dns PTR 10.56.0.17",
+        "haproxy backend api",
+        "ntp 10.56.0.10",
+      ]),
     );
   });
 });
@@ -138,7 +144,10 @@ describe("3 masters, 3 workers: health", () => {
       ].join("\n"),
     );
 
-    expect({ master1: down.master1 ?? "never DOWN", master2: down.master2 ?? "never DOWN" }).toEqual({ master1: expect.any(Number), master2: expect.any(Number) });
+    expect({ master1: down.master1 ?? "never DOWN", master2: down.master2 ?? "never DOWN" }).toEqual({
+      master1: expect.any(Number),
+      master2: expect.any(Number),
+    });
     expect(down.master1).toBeLessThan(DETECTION_LIMIT_MS);
     expect(down.master2).toBeLessThan(DETECTION_LIMIT_MS);
     expect(down.master1).toBeLessThanOrEqual(timing.downMs);
@@ -162,7 +171,11 @@ describe("3 masters, no workers: ingress on the masters", () => {
   it("after applying the no-worker stack, 80 and 443 reach only the masters, each on its own port", async () => {
     lab.infra.clearSystemctlLog();
     const delivered = await lab.infra.deliver(noWorkers);
-    expect(delivered.filter((d) => d.outcome === "installed").map((d) => d.id)).toEqual(["zones/okd-lab.okd.local.zone", "zones/0.56.10.in-addr.arpa.zone", "haproxy.cfg"]);
+    expect(delivered.filter((d) => d.outcome === "installed").map((d) => d.id)).toEqual([
+      "zones/okd-lab.okd.local.zone",
+      "zones/0.56.10.in-addr.arpa.zone",
+      "haproxy.cfg",
+    ]);
     await lab.infra.waitForZones(noWorkers, delivered);
     await waitForServers(lab, noWorkers, 30_000);
     const infra = noWorkers.plan.infra.ip;

@@ -62,7 +62,13 @@ it("gives up after the timeout and names the nodes that did not join", () => {
 });
 
 it("says why when oc cannot reach the cluster", () => {
-  const script = renderApproveCsrsScript({ nodes: [worker], kubeconfig: "/nonexistent", oc: "/bin/false-oc-that-fails", timeoutSeconds: 1, intervalSeconds: 1 });
+  const script = renderApproveCsrsScript({
+    nodes: [worker],
+    kubeconfig: "/nonexistent",
+    oc: "/bin/false-oc-that-fails",
+    timeoutSeconds: 1,
+    intervalSeconds: 1,
+  });
   const result = run("/bin/bash", ["-c", script], { timeoutMs: 30000 });
   expect(result.status).toBe(1);
   expect(result.stderr).toMatch(/last oc error: .*false-oc-that-fails: No such file or directory/);

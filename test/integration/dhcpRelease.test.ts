@@ -53,5 +53,7 @@ it("is quiet when the reservation is already gone", () => {
 it("reports any other failure without failing the destroy", () => {
   const result = release("error: failed to connect to the hypervisor");
   expect(result.status).toBe(0);
-  expect(result.stderr).toContain("okd-lab: could not remove the DHCP reservation <host mac='52:54:00:38:00:0b' name='bootstrap' ip='10.56.0.11'/>: error: failed to connect to the hypervisor");
+  expect(result.stderr).toContain(
+    "okd-lab: could not remove the DHCP reservation <host mac='52:54:00:38:00:0b' name='bootstrap' ip='10.56.0.11'/>: error: failed to connect to the hypervisor",
+  );
 });

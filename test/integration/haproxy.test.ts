@@ -44,7 +44,10 @@ const seed = planFor(seedRawConfig()).loadBalancer;
 const PLANS: [string, LoadBalancerPlan][] = [
   ["seed", seed],
   ["3x3", planFor(threeByThreeRawConfig()).loadBalancer],
-  ["no-worker, bootstrap-removed", planFor({ ...seedRawConfig(), bootstrap: { name: "bootstrap", ip: "10.56.0.11", enabled: false }, workers: [] }).loadBalancer],
+  [
+    "no-worker, bootstrap-removed",
+    planFor({ ...seedRawConfig(), bootstrap: { name: "bootstrap", ip: "10.56.0.11", enabled: false }, workers: [] }).loadBalancer,
+  ],
   ["no-server (every backend empty)", { ...seed, services: seed.services.map((s) => ({ ...s, servers: [] })) }],
 ];
 
@@ -107,7 +110,10 @@ async function waitForListener(port: number, proc: ChildProcess, output: () => s
 describe("the stats page of a running HAProxy", () => {
   // Passwords a generator might produce; the second has every character HAProxy's parser treats
   // specially outside an expanded variable (quote, dollar, backslash, hash, space, colon).
-  it.each([["alphanumeric", "Zq7Rw2Lm9Xc4"], ["punctuated", 'p@ss w"rd$x\\y:z#']])(
+  it.each([
+    ["alphanumeric", "Zq7Rw2Lm9Xc4"],
+    ["punctuated", 'p@ss w"rd$x\\y:z#'],
+  ])(
     "accepts the %s password from the environment and refuses other credentials",
     async (_label, password) => {
       const port = await freePort();

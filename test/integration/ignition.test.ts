@@ -111,10 +111,22 @@ describe("offline role configs", () => {
 
 describe("ignition-validate as a gate", () => {
   it.each([
-    ["a relative file path", { ignition: { version: "3.2.0" }, storage: { files: [{ path: "etc/hostname", contents: { source: "data:,x" } }] } }, "path not absolute"],
+    [
+      "a relative file path",
+      { ignition: { version: "3.2.0" }, storage: { files: [{ path: "etc/hostname", contents: { source: "data:,x" } }] } },
+      "path not absolute",
+    ],
     [
       "a duplicate file",
-      { ignition: { version: "3.2.0" }, storage: { files: [{ path: "/etc/hostname", contents: { source: "data:,a" } }, { path: "/etc/hostname", contents: { source: "data:,b" } }] } },
+      {
+        ignition: { version: "3.2.0" },
+        storage: {
+          files: [
+            { path: "/etc/hostname", contents: { source: "data:,a" } },
+            { path: "/etc/hostname", contents: { source: "data:,b" } },
+          ],
+        },
+      },
       "duplicate entry",
     ],
     ["an unknown spec version", { ignition: { version: "9.9.9" } }, "unsupported config version"],

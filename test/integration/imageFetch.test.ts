@@ -45,7 +45,12 @@ let imageXz: Buffer;
 let otherImage: Buffer;
 
 beforeAll(async () => {
-  const packages: [string, string][] = [["bash", "bash"], ["curl", "curl"], ["sha256sum", "coreutils"], ["xz", "xz-utils"]];
+  const packages: [string, string][] = [
+    ["bash", "bash"],
+    ["curl", "curl"],
+    ["sha256sum", "coreutils"],
+    ["xz", "xz-utils"],
+  ];
   for (const [tool, pkg] of packages) requireTool(tool, pkg);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "okd-lab-image-fetch-"));
   image = randomBytes(256 * 1024);
@@ -145,17 +150,30 @@ describe("renderImageFetchScript", () => {
   });
 
   it.each([
-    [{ url: "ftp://example.test/fcos.qcow2.xz", sha256: "a".repeat(64), dest: "/var/lib/libvirt/images/fcos.qcow2" }, 'image URL "ftp://example.test/fcos.qcow2.xz" must be an http(s) URL'],
+    [
+      { url: "ftp://example.test/fcos.qcow2.xz", sha256: "a".repeat(64), dest: "/var/lib/libvirt/images/fcos.qcow2" },
+      'image URL "ftp://example.test/fcos.qcow2.xz" must be an http(s) URL',
+    ],
     [{ url: "not a url", sha256: "a".repeat(64), dest: "/var/lib/libvirt/images/fcos.qcow2" }, 'image URL "not a url" must be an http(s) URL'],
-    [{ url: "https://example.test/fcos.qcow2.xz", sha256: "A".repeat(64), dest: "/var/lib/libvirt/images/fcos.qcow2" }, `image sha256 "${"A".repeat(64)}" must be 64 lowercase hex digits`],
-    [{ url: "https://example.test/fcos.qcow2.xz", sha256: "a".repeat(64), dest: "images/fcos.qcow2" }, 'image destination "images/fcos.qcow2" must be an absolute file path'],
+    [
+      { url: "https://example.test/fcos.qcow2.xz", sha256: "A".repeat(64), dest: "/var/lib/libvirt/images/fcos.qcow2" },
+      `image sha256 "${"A".repeat(64)}" must be 64 lowercase hex digits`,
+    ],
+    [
+      { url: "https://example.test/fcos.qcow2.xz", sha256: "a".repeat(64), dest: "images/fcos.qcow2" },
+      'image destination "images/fcos.qcow2" must be an absolute file path',
+    ],
   ])("refuses invalid arguments %#", (args, message) => {
     expect(() => renderImageFetchScript(args)).toThrow(message);
   });
 
   it("decides decompression from the URL path, not from a query string", () => {
-    expect(renderImageFetchScript({ url: "https://example.test/fcos.qcow2.xz?sig=1", sha256: "a".repeat(64), dest: "/x/fcos.qcow2" })).toContain("xz --decompress");
-    expect(renderImageFetchScript({ url: "https://example.test/fcos.qcow2?name=a.xz", sha256: "a".repeat(64), dest: "/x/fcos.qcow2" })).not.toContain("xz --decompress");
+    expect(renderImageFetchScript({ url: "https://example.test/fcos.qcow2.xz?sig=1", sha256: "a".repeat(64), dest: "/x/fcos.qcow2" })).toContain(
+      "xz --decompress",
+    );
+    expect(renderImageFetchScript({ url: "https://example.test/fcos.qcow2?name=a.xz", sha256: "a".repeat(64), dest: "/x/fcos.qcow2" })).not.toContain(
+      "xz --decompress",
+    );
   });
 });
 

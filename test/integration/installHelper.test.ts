@@ -125,7 +125,16 @@ describe("zones and CoreDNS", () => {
   it("a changed zone makes a running CoreDNS reload at once, whatever the serial", () => {
     install(zone(), "zone:okd-lab.okd.local", "refresh-coredns", good);
     fs.writeFileSync(`${dir}/active-coredns`, "");
-    const grown = renderForwardZone(planFor({ ...seedRawConfig(), workers: [{ name: "worker", ip: "10.56.0.13" }, { name: "worker2", ip: "10.56.0.14" }] }).dns, 1);
+    const grown = renderForwardZone(
+      planFor({
+        ...seedRawConfig(),
+        workers: [
+          { name: "worker", ip: "10.56.0.13" },
+          { name: "worker2", ip: "10.56.0.14" },
+        ],
+      }).dns,
+      1,
+    );
     expect(install(zone(), "zone:okd-lab.okd.local", "refresh-coredns", grown).status).toBe(0);
     expect(systemctl().slice(-2)).toEqual(["is-active --quiet coredns", "reload coredns"]);
   });
@@ -135,7 +144,9 @@ describe("waiting for cloud-init before installing the helper", () => {
   function bootstrap(cloudInitExit: number) {
     const bin = path.join(dir, "bin");
     fs.writeFileSync(path.join(bin, "sudo"), '#!/bin/bash\nexec "$@"\n', { mode: 0o755 });
-    fs.writeFileSync(path.join(bin, "cloud-init"), `#!/bin/bash\n[ "$2" = --long ] && echo "status: error" && exit 1\nexit ${cloudInitExit}\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "cloud-init"), `#!/bin/bash\n[ "$2" = --long ] && echo "status: error" && exit 1\nexit ${cloudInitExit}\n`, {
+      mode: 0o755,
+    });
     // Stand in for tee, chmod and mv on /usr/local/sbin: keep what tee was given.
     fs.writeFileSync(path.join(bin, "tee"), `#!/bin/bash\ncat > ${dir}/installed-helper\n`, { mode: 0o755 });
     for (const tool of ["chmod", "mv"]) fs.writeFileSync(path.join(bin, tool), `#!/bin/bash\necho "${tool} $*" >> ${dir}/installed-steps\n`, { mode: 0o755 });

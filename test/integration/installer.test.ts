@@ -28,7 +28,14 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "okd-lab-installer-"));
 
 beforeAll(() => {
   // The script and the fake installer need these on the host too.
-  const packages: [string, string | undefined][] = [["bash", "bash"], ["sha256sum", "coreutils"], ["base64", "coreutils"], ["sed", "sed"], ["grep", "grep"], ["ignition-validate", undefined]];
+  const packages: [string, string | undefined][] = [
+    ["bash", "bash"],
+    ["sha256sum", "coreutils"],
+    ["base64", "coreutils"],
+    ["sed", "sed"],
+    ["grep", "grep"],
+    ["ignition-validate", undefined],
+  ];
   for (const [tool, pkg] of packages) requireTool(tool, pkg);
 });
 
@@ -244,9 +251,7 @@ describe("installer script, failures and leftovers", () => {
     const { installConfig, script } = prepare(seedRawConfig(), ws.assets);
     const result = runScript(script, installConfig, ws.log, { FAKE_OPENSHIFT_INSTALL_SCHEDULER: "absent" });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(
-      `ERROR: ${ws.assets}/manifests/cluster-scheduler-02-config.yml has no line 'mastersSchedulable: true' to change`,
-    );
+    expect(result.stderr).toContain(`ERROR: ${ws.assets}/manifests/cluster-scheduler-02-config.yml has no line 'mastersSchedulable: true' to change`);
     expect(readLog(ws.log)).not.toContain(`create ignition-configs --dir ${ws.assets}`);
     expect(fs.existsSync(path.join(ws.assets, ".okd-lab/install-config.sha256"))).toBe(false);
   });
@@ -257,7 +262,9 @@ describe("installer script, failures and leftovers", () => {
     const { installConfig, script } = prepare(seedRawConfig(), ws.assets, missing);
     const result = runScript(script, installConfig, ws.log);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`ERROR: openshift-install not found: '${missing}' is neither an executable path nor a command on PATH. Set okd-lab:okd.installer.`);
+    expect(result.stderr).toContain(
+      `ERROR: openshift-install not found: '${missing}' is neither an executable path nor a command on PATH. Set okd-lab:okd.installer.`,
+    );
   });
 
   it("fails when the install-config text is missing from the environment", () => {

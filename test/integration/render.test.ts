@@ -60,7 +60,11 @@ describe.each(stacks)("render of the $name stack", ({ name, stackFile, nodes }) 
 
   it("haproxy accepts haproxy.cfg with the delivered secrets environment", () => {
     const env = Object.fromEntries(
-      fs.readFileSync(file("infra/haproxy-secrets.env"), "utf8").trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+      fs
+        .readFileSync(file("infra/haproxy-secrets.env"), "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
     );
     const result = run(requireTool("haproxy"), ["-c", "-f", file("infra/haproxy.cfg")], { env });
     expect(`${result.stdout}${result.stderr}`).toMatch(/Configuration file is valid/);
@@ -98,7 +102,20 @@ describe.each(stacks)("render of the $name stack", ({ name, stackFile, nodes }) 
   it("cloud-init turns the network config into the infra node's static address on EL", () => {
     const dir = path.join(out, "net-convert");
     const result = run(requireTool("cloud-init"), [
-      "devel", "net-convert", "-p", file("infra/cloud-init/network-config"), "-k", "yaml", "-d", dir, "-D", "almalinux", "-O", "sysconfig", "-m", "eth0,52:54:00:38:00:0a",
+      "devel",
+      "net-convert",
+      "-p",
+      file("infra/cloud-init/network-config"),
+      "-k",
+      "yaml",
+      "-d",
+      dir,
+      "-D",
+      "almalinux",
+      "-O",
+      "sysconfig",
+      "-m",
+      "eth0,52:54:00:38:00:0a",
     ]);
     expect(result.status).toBe(0);
     const ifcfg = fs.readFileSync(path.join(dir, "etc/sysconfig/network-scripts/ifcfg-eth0"), "utf8");

@@ -102,10 +102,7 @@ describe("named-checkzone rejects a broken zone", () => {
 describe("named-checkconf -z", () => {
   /** A minimal named.conf that loads every zone from `dir` as a primary zone. */
   function namedConf(dir: string, files: RenderedZone[]): string {
-    const lines = [
-      `options { directory "${dir}"; };`,
-      ...files.map((f) => `zone "${f.zone}" { type primary; file "${path.join(dir, f.fileName)}"; };`),
-    ];
+    const lines = [`options { directory "${dir}"; };`, ...files.map((f) => `zone "${f.zone}" { type primary; file "${path.join(dir, f.fileName)}"; };`)];
     return `${lines.join("\n")}\n`;
   }
 

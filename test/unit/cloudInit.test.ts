@@ -6,7 +6,13 @@ const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAySBJTIcx+RzlTgfRZ7u3Np3NMs5pk
 
 function render(raw = seedRawConfig()) {
   const plan = planFor(raw);
-  return renderCloudInit({ infra: plan.infra, network: plan.network, domain: plan.cluster.domain, coredns: { version: "1.11.1", sha256: TEST_COREDNS_SHA256 }, sshAuthorizedKeys: [KEY] });
+  return renderCloudInit({
+    infra: plan.infra,
+    network: plan.network,
+    domain: plan.cluster.domain,
+    coredns: { version: "1.11.1", sha256: TEST_COREDNS_SHA256 },
+    sshAuthorizedKeys: [KEY],
+  });
 }
 
 describe("cloud-init for the infra node", () => {
@@ -54,9 +60,24 @@ describe("cloud-init for the infra node", () => {
   });
 
   it("opens exactly the lab's services in firewalld", () => {
-    const open = setup().split("\n").find((l) => l.startsWith("firewall-cmd --permanent --add-"))!;
-    expect(open.split(" ").filter((a) => a.startsWith("--add-")).sort()).toEqual(
-      ["--add-port=22623/tcp", "--add-port=6443/tcp", "--add-port=9000/tcp", "--add-service=dns", "--add-service=http", "--add-service=https", "--add-service=ntp"].sort(),
+    const open = setup()
+      .split("\n")
+      .find((l) => l.startsWith("firewall-cmd --permanent --add-"))!;
+    expect(
+      open
+        .split(" ")
+        .filter((a) => a.startsWith("--add-"))
+        .sort(),
+    ).toEqual(
+      [
+        "--add-port=22623/tcp",
+        "--add-port=6443/tcp",
+        "--add-port=9000/tcp",
+        "--add-service=dns",
+        "--add-service=http",
+        "--add-service=https",
+        "--add-service=ntp",
+      ].sort(),
     );
   });
 
@@ -95,7 +116,13 @@ describe("cloud-init for the infra node", () => {
 
   it("changes the instance id with the user data, so a new one applies at the next boot", () => {
     const plan = planFor(seedRawConfig());
-    const other = renderCloudInit({ infra: plan.infra, network: plan.network, domain: plan.cluster.domain, coredns: { version: "1.11.1", sha256: TEST_COREDNS_SHA256 }, sshAuthorizedKeys: [KEY, KEY.replace("test", "second")] });
+    const other = renderCloudInit({
+      infra: plan.infra,
+      network: plan.network,
+      domain: plan.cluster.domain,
+      coredns: { version: "1.11.1", sha256: TEST_COREDNS_SHA256 },
+      sshAuthorizedKeys: [KEY, KEY.replace("test", "second")],
+    });
     expect(parse(other.metaData)["instance-id"]).not.toBe(parse(data.metaData)["instance-id"]);
   });
 });

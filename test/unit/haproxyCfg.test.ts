@@ -107,18 +107,11 @@ describe.each(LABS)("haproxy.cfg of the %s lab", (_label, lab) => {
 
   it("has exactly one frontend and one backend per service, plus global, defaults and the stats page", () => {
     const names = Object.keys(PORTS);
-    expect([...sections(cfg).keys()]).toEqual([
-      "global",
-      "defaults",
-      ...names.flatMap((name) => [`frontend ${name}`, `backend ${name}`]),
-      "listen stats",
-    ]);
+    expect([...sections(cfg).keys()]).toEqual(["global", "defaults", ...names.flatMap((name) => [`frontend ${name}`, `backend ${name}`]), "listen stats"]);
   });
 
   it.each(["api", "machine-config"] as const)("sends %s to the bootstrap node (while enabled) and every master, on the same port", (name) => {
-    expect(servers(cfg, name).map(({ name: n, ip, port }) => ({ name: n, ip, port }))).toEqual(
-      controlPlane.map((node) => ({ ...node, port: PORTS[name] })),
-    );
+    expect(servers(cfg, name).map(({ name: n, ip, port }) => ({ name: n, ip, port }))).toEqual(controlPlane.map((node) => ({ ...node, port: PORTS[name] })));
   });
 
   it("lists the bootstrap node in a backend if and only if it is enabled, and never behind ingress", () => {
@@ -214,7 +207,15 @@ describe("haproxy.cfg global and defaults", () => {
   it("proxies TCP with timeouts that keep hour-long API watches open and free half-closed connections", () => {
     const defaults = section(cfg, "defaults");
     expect(defaults.slice(0, 3)).toEqual(["mode tcp", "log global", "option tcplog"]);
-    for (const line of ["timeout connect 5s", "timeout client 1h", "timeout server 1h", "timeout client-fin 30s", "timeout server-fin 30s", "timeout check 5s", "timeout queue 1m"]) {
+    for (const line of [
+      "timeout connect 5s",
+      "timeout client 1h",
+      "timeout server 1h",
+      "timeout client-fin 30s",
+      "timeout server-fin 30s",
+      "timeout check 5s",
+      "timeout queue 1m",
+    ]) {
       expect(defaults).toContain(line);
     }
   });

@@ -110,16 +110,10 @@ const DIG = {
     ";www.example.com.\t\tIN\tA",
     "",
   ].join("\n"),
-  REFUSED_PORT: [
-    ";; communications error to 10.56.0.13#53: connection refused",
-    ";; no servers could be reached",
-    "",
-  ].join("\n"),
-  UNREACHABLE: [
-    ";; UDP setup with 10.99.0.1#53(10.99.0.1) for api.okd-lab.okd.local failed: network unreachable.",
-    ";; no servers could be reached",
-    "",
-  ].join("\n"),
+  REFUSED_PORT: [";; communications error to 10.56.0.13#53: connection refused", ";; no servers could be reached", ""].join("\n"),
+  UNREACHABLE: [";; UDP setup with 10.99.0.1#53(10.99.0.1) for api.okd-lab.okd.local failed: network unreachable.", ";; no servers could be reached", ""].join(
+    "\n",
+  ),
 };
 
 /** A RunCommand that records its calls and answers from a table. */
@@ -138,23 +132,41 @@ describe("parseDig", () => {
     ["an address", DIG.NOERROR_A, "A", { rcode: "NOERROR", answers: ["10.56.0.10"] }],
     ["a missing name (the SOA in the authority section is no answer)", DIG.NXDOMAIN_A, "A", { rcode: "NXDOMAIN", answers: [] }],
     ["the apex, which has no address", DIG.APEX_A, "A", { rcode: "NOERROR", answers: [] }],
-    ["three PTR records on one address", DIG.PTR_INFRA, "PTR", { rcode: "NOERROR", answers: ["okd-infra.okd-lab.okd.local.", "api-int.okd-lab.okd.local.", "api.okd-lab.okd.local."] }],
+    [
+      "three PTR records on one address",
+      DIG.PTR_INFRA,
+      "PTR",
+      { rcode: "NOERROR", answers: ["okd-infra.okd-lab.okd.local.", "api-int.okd-lab.okd.local.", "api.okd-lab.okd.local."] },
+    ],
     ["a missing PTR", DIG.NXDOMAIN_PTR, "PTR", { rcode: "NXDOMAIN", answers: [] }],
     ["a name outside the lab zones (no recursion)", DIG.REFUSED_A, "A", { rcode: "REFUSED", answers: [] }],
-    ["no DNS server on the address", DIG.REFUSED_PORT, "A", { rcode: "TIMEOUT", answers: [], error: "communications error to 10.56.0.13#53: connection refused" }],
+    [
+      "no DNS server on the address",
+      DIG.REFUSED_PORT,
+      "A",
+      { rcode: "TIMEOUT", answers: [], error: "communications error to 10.56.0.13#53: connection refused" },
+    ],
     [
       "no route to the address",
       DIG.UNREACHABLE,
       "A",
       { rcode: "TIMEOUT", answers: [], error: "UDP setup with 10.99.0.1#53(10.99.0.1) for api.okd-lab.okd.local failed: network unreachable." },
     ],
-    ["a plain timeout", ";; connection timed out; no servers could be reached\n", "A", { rcode: "TIMEOUT", answers: [], error: "connection timed out; no servers could be reached" }],
+    [
+      "a plain timeout",
+      ";; connection timed out; no servers could be reached\n",
+      "A",
+      { rcode: "TIMEOUT", answers: [], error: "connection timed out; no servers could be reached" },
+    ],
   ])("%s", (_case, output, type, expected) => {
     expect(parseDig(output, type)).toEqual(expected);
   });
 
   it("keeps only records of the asked type", () => {
-    const output = DIG.NOERROR_A.replace("api.okd-lab.okd.local.\t300\tIN\tA\t10.56.0.10", "api.okd-lab.okd.local.\t300\tIN\tCNAME\tlb.okd-lab.okd.local.\nlb.okd-lab.okd.local.\t300\tIN\tA\t10.56.0.10");
+    const output = DIG.NOERROR_A.replace(
+      "api.okd-lab.okd.local.\t300\tIN\tA\t10.56.0.10",
+      "api.okd-lab.okd.local.\t300\tIN\tCNAME\tlb.okd-lab.okd.local.\nlb.okd-lab.okd.local.\t300\tIN\tA\t10.56.0.10",
+    );
     expect(parseDig(output, "A")).toEqual({ rcode: "NOERROR", answers: ["10.56.0.10"] });
   });
 
@@ -210,8 +222,16 @@ describe("HostProbe.ntpQuery", () => {
   it.each<[string, CommandResult, string]>([
     ["no answer", { code: 1, stdout: "", stderr: timedOut }, "no NTP answer from 10.56.0.10 within 5 s"],
     ["killed by the timeout", { code: null, stdout: "", stderr: "", error: "timeout" }, "no NTP answer from 10.56.0.10 within 5 s"],
-    ["chronyd missing", { code: null, stdout: "", stderr: "", error: "ENOENT" }, "chronyd is not installed on this host (install the chrony package to query NTP)"],
-    ["any other failure with its last line", { code: 1, stdout: "", stderr: "line one\nsomething else went wrong\n" }, "chronyd -Q failed (exit 1): something else went wrong"],
+    [
+      "chronyd missing",
+      { code: null, stdout: "", stderr: "", error: "ENOENT" },
+      "chronyd is not installed on this host (install the chrony package to query NTP)",
+    ],
+    [
+      "any other failure with its last line",
+      { code: 1, stdout: "", stderr: "line one\nsomething else went wrong\n" },
+      "chronyd -Q failed (exit 1): something else went wrong",
+    ],
   ])("reports %s", async (_case, result, error) => {
     expect(await new HostProbe({ run: fakeRun(() => result) }).ntpQuery("10.56.0.10")).toEqual({ ok: false, error });
   });
@@ -251,7 +271,11 @@ describe("HostProbe.connect and httpGet (loopback servers)", () => {
       }),
     );
     const probe = new HostProbe();
-    expect(await probe.httpGet(`http://127.0.0.1:${port}/;csv`, { user: "admin", password: "s3cret" })).toEqual({ ok: true, status: 200, body: "# pxname,svname\n" });
+    expect(await probe.httpGet(`http://127.0.0.1:${port}/;csv`, { user: "admin", password: "s3cret" })).toEqual({
+      ok: true,
+      status: 200,
+      body: "# pxname,svname\n",
+    });
     expect(await probe.httpGet(`http://127.0.0.1:${port}/;csv`)).toEqual({ ok: true, status: 401, body: "# pxname,svname\n" });
     expect(seen).toEqual([
       { auth: `Basic ${Buffer.from("admin:s3cret").toString("base64")}`, connection: "close" },

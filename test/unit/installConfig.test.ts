@@ -62,7 +62,11 @@ describe("renderInstallConfig", () => {
   });
 
   it("puts node addresses inside machineNetwork by using the lab CIDR instead of the installer's 10.0.0.0/16", () => {
-    const raw = { ...seedRawConfig(), network: { name: "okd-net", cidr: "192.168.77.0/24" }, infra: { ...(seedRawConfig().infra as object), ip: "192.168.77.10" } };
+    const raw = {
+      ...seedRawConfig(),
+      network: { name: "okd-net", cidr: "192.168.77.0/24" },
+      infra: { ...(seedRawConfig().infra as object), ip: "192.168.77.10" },
+    };
     const withNodes = {
       ...raw,
       bootstrap: { name: "bootstrap", ip: "192.168.77.11" },

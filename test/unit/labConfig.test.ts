@@ -102,12 +102,7 @@ const ONE_PROBLEM: [string, string, unknown, string][] = [
     "10.56.0.256",
     'okd-lab:bootstrap.ip = "10.56.0.256": is not an IPv4 address in dotted-quad form. Fix: use an address such as 10.56.0.20.',
   ],
-  [
-    "an IP given as a number is not a string",
-    "infra.ip",
-    10,
-    "okd-lab:infra.ip = 10: must be a non-empty string. Fix: set it, e.g. 10.56.0.20.",
-  ],
+  ["an IP given as a number is not a string", "infra.ip", 10, "okd-lab:infra.ip = 10: must be a non-empty string. Fix: set it, e.g. 10.56.0.20."],
   [
     "a node IP outside the lab network is rejected",
     "workers[0].ip",
@@ -163,12 +158,7 @@ const ONE_PROBLEM: [string, string, unknown, string][] = [
     "w".repeat(64),
     `okd-lab:workers[0].name = "${"w".repeat(64)}": ${DNS_LABEL_RULE}. Fix: rename it, e.g. worker2.`,
   ],
-  [
-    "an empty node name is missing",
-    "workers[0].name",
-    "",
-    'okd-lab:workers[0].name = "": must be a non-empty string. Fix: set it, e.g. worker2.',
-  ],
+  ["an empty node name is missing", "workers[0].name", "", 'okd-lab:workers[0].name = "": must be a non-empty string. Fix: set it, e.g. worker2.'],
   [
     "a node without a name is missing one",
     "workers[0].name",
@@ -247,12 +237,7 @@ const ONE_PROBLEM: [string, string, unknown, string][] = [
     4.5,
     "okd-lab:masters[0].vcpu = 4.5: must be a positive whole number of virtual CPUs. Fix: set it to e.g. 4.",
   ],
-  [
-    "zero vcpu is refused",
-    "workers[0].vcpu",
-    0,
-    "okd-lab:workers[0].vcpu = 0: must be a positive whole number of virtual CPUs. Fix: set it to e.g. 2.",
-  ],
+  ["zero vcpu is refused", "workers[0].vcpu", 0, "okd-lab:workers[0].vcpu = 0: must be a positive whole number of virtual CPUs. Fix: set it to e.g. 2."],
   [
     "a negative memoryMiB is refused",
     "workers[0].memoryMiB",
@@ -393,7 +378,6 @@ describe("parseLabConfig rejects one bad value with one exact line", () => {
     expect(error.message).toBe(`okd-lab configuration has 1 problem:\n  - ${problem}`);
     expect(error.name).toBe("LabConfigError");
   });
-
 });
 
 describe("parseLabConfig keeps secrets out of its messages", () => {
@@ -457,7 +441,9 @@ describe("parseLabConfig collects every problem before throwing", () => {
   it("a long bad value is cut at 80 characters in the message", () => {
     const image = `relative/${"x".repeat(100)}.qcow2`;
     const [problem] = errorOf(seedWith("fcos.image", image)).problems;
-    expect(problem).toBe(`okd-lab:fcos.image = ${JSON.stringify(image).slice(0, 77)}...: must be an absolute host path or an http(s) URL. Fix: use e.g. /var/lib/libvirt/images/base.qcow2.`);
+    expect(problem).toBe(
+      `okd-lab:fcos.image = ${JSON.stringify(image).slice(0, 77)}...: must be an absolute host path or an http(s) URL. Fix: use e.g. /var/lib/libvirt/images/base.qcow2.`,
+    );
   });
 });
 
@@ -514,7 +500,12 @@ describe("parseLabConfig applies defaults", () => {
       (c) => c.workers,
       [{ name: "w", ip: "10.56.0.20", vcpu: 8, memoryMiB: 32768, diskGiB: 200 }],
     ],
-    ["an FCOS URL keeps its digest", { ...MINIMAL, fcos: { image: FCOS_URL, sha256: "a".repeat(64) } }, (c) => c.fcos, { image: FCOS_URL, sha256: "a".repeat(64) }],
+    [
+      "an FCOS URL keeps its digest",
+      { ...MINIMAL, fcos: { image: FCOS_URL, sha256: "a".repeat(64) } },
+      (c) => c.fcos,
+      { image: FCOS_URL, sha256: "a".repeat(64) },
+    ],
     ["bootstrap.enabled false is kept", { ...MINIMAL, bootstrap: { enabled: false } }, (c) => c.bootstrap.enabled, false],
     ["approveCsrs true is kept", { ...MINIMAL, approveCsrs: true }, (c) => c.approveCsrs, true],
   ];
@@ -629,13 +620,21 @@ describe("problems a review found, each now reported", () => {
   }
 
   it.each<[string, RawLabConfig, string[]]>([
-    ["approveCsrs that is not a boolean", seedWith("approveCsrs", "yes"), ['okd-lab:approveCsrs = "yes": must be true or false. Fix: write true or false without quotes.']],
+    [
+      "approveCsrs that is not a boolean",
+      seedWith("approveCsrs", "yes"),
+      ['okd-lab:approveCsrs = "yes": must be true or false. Fix: write true or false without quotes.'],
+    ],
     [
       "a worker whose libvirt domain would be the infra VM's",
       seedWith("workers[0].name", "infra"),
       ['okd-lab:workers[0].name = "infra": its libvirt domain okd-infra would clash with the infra VM okd-lab:infra.name. Fix: choose another name.'],
     ],
-    ["a forwarder with three parts", seedWith("infra.dnsForwarders", ["8.8.8"]), ['okd-lab:infra.dnsForwarders[0] = "8.8.8": is not an IP address. Fix: use a resolver address such as 1.1.1.1.']],
+    [
+      "a forwarder with three parts",
+      seedWith("infra.dnsForwarders", ["8.8.8"]),
+      ['okd-lab:infra.dnsForwarders[0] = "8.8.8": is not an IP address. Fix: use a resolver address such as 1.1.1.1.'],
+    ],
     [
       "a CIDR with a leading zero (octal to some parsers)",
       seedWith("network.cidr", "010.56.0.0/24"),
@@ -654,7 +653,9 @@ describe("problems a review found, each now reported", () => {
     [
       "an FCOS URL that is not a qcow2 image",
       seedWith("fcos", { image: "https://example.invalid/fcos.iso", sha256: TEST_COREDNS_SHA256 }),
-      ["okd-lab:fcos.image = \"https://example.invalid/fcos.iso\": a URL must name a .qcow2 or .qcow2.xz image. Fix: use the qemu image URL from 'openshift-install coreos print-stream-json'."],
+      [
+        "okd-lab:fcos.image = \"https://example.invalid/fcos.iso\": a URL must name a .qcow2 or .qcow2.xz image. Fix: use the qemu image URL from 'openshift-install coreos print-stream-json'.",
+      ],
     ],
   ])("%s", (_, raw, expected) => {
     expect(problemsOf(raw)).toEqual(expected);
@@ -689,24 +690,28 @@ describe("network ranges and disk sizes", () => {
     [
       "a root disk smaller than its base image",
       seedWith("workers[0].diskGiB", 8),
-      [
-        "okd-lab:workers[0].diskGiB = 8: is smaller than the 10 GiB base image the root disk overlays. Fix: use at least 10.",
-      ],
+      ["okd-lab:workers[0].diskGiB = 8: is smaller than the 10 GiB base image the root disk overlays. Fix: use at least 10."],
     ],
     [
       "a service network overlapping the lab network",
       seedWith("okd", { serviceNetwork: ["10.56.0.0/16"] }),
-      ['okd-lab:okd.serviceNetwork[0] = "10.56.0.0/16": overlaps okd-lab:network.cidr (10.56.0.0/24). Fix: give the lab, pod and service networks separate ranges.'],
+      [
+        'okd-lab:okd.serviceNetwork[0] = "10.56.0.0/16": overlaps okd-lab:network.cidr (10.56.0.0/24). Fix: give the lab, pod and service networks separate ranges.',
+      ],
     ],
     [
       "a pod network overlapping the service network",
       seedWith("okd", { clusterNetwork: [{ cidr: "172.16.0.0/12", hostPrefix: 23 }] }),
-      ['okd-lab:okd.serviceNetwork[0] = "172.30.0.0/16": overlaps okd-lab:okd.clusterNetwork[0].cidr (172.16.0.0/12). Fix: give the lab, pod and service networks separate ranges.'],
+      [
+        'okd-lab:okd.serviceNetwork[0] = "172.30.0.0/16": overlaps okd-lab:okd.clusterNetwork[0].cidr (172.16.0.0/12). Fix: give the lab, pod and service networks separate ranges.',
+      ],
     ],
     [
       "a hostPrefix no longer than its pod network",
       seedWith("okd", { clusterNetwork: [{ cidr: "10.128.0.0/14", hostPrefix: 14 }] }),
-      ["okd-lab:okd.clusterNetwork[0].hostPrefix = 14: must be longer than the network's /14 and at most 30 (each node gets a /hostPrefix of it). Fix: use 23 with 10.128.0.0/14."],
+      [
+        "okd-lab:okd.clusterNetwork[0].hostPrefix = 14: must be longer than the network's /14 and at most 30 (each node gets a /hostPrefix of it). Fix: use 23 with 10.128.0.0/14.",
+      ],
     ],
   ])("refuses %s", (_, raw, expected) => {
     expect(problemsOf(raw)).toEqual(expected);

@@ -278,7 +278,13 @@ describe("MAC addresses", () => {
 
   it("adding a worker changes no existing node's MAC (a new MAC would recreate the domain's NIC)", () => {
     const before = planFor(seedRawConfig());
-    const after = planFor({ ...seedRawConfig(), workers: [{ name: "worker", ip: "10.56.0.13" }, { name: "worker2", ip: "10.56.0.14" }] });
+    const after = planFor({
+      ...seedRawConfig(),
+      workers: [
+        { name: "worker", ip: "10.56.0.13" },
+        { name: "worker2", ip: "10.56.0.14" },
+      ],
+    });
     for (const n of before.nodes) expect(after.nodes.find((m) => m.name === n.name)!.mac).toBe(n.mac);
     expect(after.infra.mac).toBe(before.infra.mac);
   });

@@ -93,7 +93,7 @@ describe("renderNodeIgnition", () => {
   });
 
   it("encodes arbitrary text, including non-ASCII, losslessly in data URLs", () => {
-    const text = "# Grüße\n\u0000\"quoted\" \\ back\n";
+    const text = '# Grüße\n\u0000"quoted" \\ back\n';
     expect(decodeDataUrl(dataUrl(text))).toBe(text);
   });
 });

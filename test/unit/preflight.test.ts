@@ -50,11 +50,13 @@ const WESTMERE_FLAGS =
   "pdpe1gb rdtscp lm constant_tsc arch_perfmon pebs bts rep_good nopl xtopology nonstop_tsc aperfmperf pni pclmulqdq dtes64 monitor " +
   "ds_cpl vmx smx est tm2 ssse3 cx16 xtpr pdcm pcid dca sse4_1 sse4_2 popcnt aes lahf_lm epb pti tpr_shadow vnmi flexpriority ept vpid dtherm ida arat";
 /** A Xeon X5450 (Penryn): SSE4.1 but no SSE4.2 or POPCNT, so no x86-64-v2. */
-const PENRYN_FLAGS = "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 syscall nx lm pni monitor vmx ssse3 cx16 sse4_1 lahf_lm";
+const PENRYN_FLAGS =
+  "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 syscall nx lm pni monitor vmx ssse3 cx16 sse4_1 lahf_lm";
 /** An EPYC: every x86-64-v3 flag and AMD-V. */
 const EPYC_FLAGS = `${WESTMERE_FLAGS.replace(" vmx", " svm")} avx avx2 bmi1 bmi2 f16c fma abm movbe xsave`;
 
-const cpuinfo = (flags: string) => `processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: test CPU\nflags\t\t: ${flags}\n\nprocessor\t: 1\nflags\t\t: ${flags}\n`;
+const cpuinfo = (flags: string) =>
+  `processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: test CPU\nflags\t\t: ${flags}\n\nprocessor\t: 1\nflags\t\t: ${flags}\n`;
 const meminfo = (availableKiB: number) => `MemTotal:       98947072 kB\nMemFree:        1000000 kB\nMemAvailable:   ${availableKiB} kB\n`;
 const ok = (stdout: string): CommandResult => ({ status: 0, stdout, stderr: "" });
 
@@ -90,7 +92,17 @@ function rockyHost(): FakeHost {
       [`stat -c %C ${POOL}`]: ok("system_u:object_r:virt_image_t:s0\n"),
       [`${INSTALLER} version`]: INSTALLER_413,
     },
-    onPath: { mkisofs: "/usr/bin/mkisofs", genisoimage: "/usr/bin/genisoimage", dig: "/usr/bin/dig", curl: "/usr/bin/curl", sha256sum: "/usr/bin/sha256sum", xz: "/usr/bin/xz", openssl: "/usr/bin/openssl", oc: "/usr/bin/oc", "openshift-install": INSTALLER },
+    onPath: {
+      mkisofs: "/usr/bin/mkisofs",
+      genisoimage: "/usr/bin/genisoimage",
+      dig: "/usr/bin/dig",
+      curl: "/usr/bin/curl",
+      sha256sum: "/usr/bin/sha256sum",
+      xz: "/usr/bin/xz",
+      openssl: "/usr/bin/openssl",
+      oc: "/usr/bin/oc",
+      "openshift-install": INSTALLER,
+    },
     files: { "/proc/cpuinfo": cpuinfo(WESTMERE_FLAGS), "/proc/meminfo": meminfo(90 * 1024 * 1024) },
     paths: { [POOL]: dir, "/dev/kvm": { kind: "other", readable: false }, [FCOS_38]: file, [INSTALLER]: file },
     freeBytes: 800 * GIB,
@@ -437,7 +449,8 @@ describe("kvm", () => {
 
 describe("installer", () => {
   const PRINT_STREAM = `set okd-lab:fcos.image to the image the installer names: ${INSTALLER} coreos print-stream-json | jq -r '.architectures.x86_64.artifacts.qemu.formats["qcow2.xz"].disk'`;
-  const withInstaller = (version: string) => hostWith((h) => (h.commands[`${INSTALLER} version`] = ok(`openshift-install ${version}\nrelease architecture amd64\n`)));
+  const withInstaller = (version: string) =>
+    hostWith((h) => (h.commands[`${INSTALLER} version`] = ok(`openshift-install ${version}\nrelease architecture amd64\n`)));
   const withImage = (image: string) => seedWith((raw) => (raw.fcos = { image }));
   const fcosPath = (release: number) => `/var/lib/libvirt/images/fedora-coreos-${release}.20240101.3.0-qemu.x86_64.qcow2`;
 
@@ -465,7 +478,9 @@ describe("installer", () => {
 
   it("reads the Fedora CoreOS release of a URL image", () => {
     const config = seedWith((raw) => (raw.fcos = { image: FCOS_URL.replace(/38\./g, "39."), sha256: "a".repeat(64) }));
-    expect(checkInstaller(ctxOf(config), probeOf(rockyHost())).detail).toContain("but okd-lab:fcos.image is Fedora CoreOS 39 (fedora-coreos-39.20230918.3.0-qemu.x86_64.qcow2.xz)");
+    expect(checkInstaller(ctxOf(config), probeOf(rockyHost())).detail).toContain(
+      "but okd-lab:fcos.image is Fedora CoreOS 39 (fedora-coreos-39.20230918.3.0-qemu.x86_64.qcow2.xz)",
+    );
   });
 
   it.each([
@@ -512,7 +527,9 @@ describe("installer", () => {
     });
     const result = checkInstaller(ctxOf(), probeOf(host));
     expect(result.status).toBe("warn");
-    expect(result.detail).toBe("openshift-install is not on PATH; the assets in .okd/dev are reused, so up does not need it, but 'wait-for' and a new cluster do");
+    expect(result.detail).toBe(
+      "openshift-install is not on PATH; the assets in .okd/dev are reused, so up does not need it, but 'wait-for' and a new cluster do",
+    );
   });
 
   it("looks a configured path up as a file, not on PATH", () => {
@@ -536,7 +553,10 @@ describe("installer", () => {
   });
 
   it.each([
-    ["openshift-install 4.13.0-0.okd-2023-09-30-084937\nbuilt from commit x\n", { version: "4.13.0-0.okd-2023-09-30-084937", minor: 13, okd: true, scos: false }],
+    [
+      "openshift-install 4.13.0-0.okd-2023-09-30-084937\nbuilt from commit x\n",
+      { version: "4.13.0-0.okd-2023-09-30-084937", minor: 13, okd: true, scos: false },
+    ],
     ["openshift-install v4.1.0\n", { version: "4.1.0", minor: 1, okd: false, scos: false }],
     ["openshift-install 4.17.0-0.okd-scos-2024-11-04-111805\n", { version: "4.17.0-0.okd-scos-2024-11-04-111805", minor: 17, okd: true, scos: true }],
     ["oc 4.13\n", undefined],
@@ -601,7 +621,9 @@ describe("images", () => {
     const image = "/var/lib/libvirt/images/alma";
     const config = seedWith((raw) => ((raw.infra as Record<string, unknown>).image = image));
     const host = hostWith((h) => (h.paths[image] = dir));
-    expect(line(checkInfraImage(ctxOf(config), probeOf(host)))).toBe(`FAIL  infra-image: ${image} is not a file. Fix: set okd-lab:infra.image to the qcow2 file`);
+    expect(line(checkInfraImage(ctxOf(config), probeOf(host)))).toBe(
+      `FAIL  infra-image: ${image} is not a file. Fix: set okd-lab:infra.image to the qcow2 file`,
+    );
   });
 });
 
@@ -636,7 +658,9 @@ describe("memory", () => {
 
   it("does not count VMs that already run, so re-running up on a live lab passes", () => {
     const ctx = ctxOf(configOf(), { domains: { running: ["okd-infra", "okd-master", "okd-worker", "other-vm"], defined: [] } });
-    expect(line(checkMemory(ctx, probeOf(withAvailableMiB(20000))))).toBe("ok    memory: 1 VM to start need 16384 MiB (3 already running, not counted); 20000 MiB available");
+    expect(line(checkMemory(ctx, probeOf(withAvailableMiB(20000))))).toBe(
+      "ok    memory: 1 VM to start need 16384 MiB (3 already running, not counted); 20000 MiB available",
+    );
   });
 
   it("warns when /proc/meminfo has no MemAvailable", () => {
@@ -662,7 +686,9 @@ describe("disk", () => {
 
   it("does not count VMs that are already defined", () => {
     const ctx = ctxOf(configOf(), { domains: { running: [], defined: ["okd-infra", "okd-bootstrap", "okd-master"] } });
-    expect(checkDisk(ctx, probeOf(rockyHost())).detail).toBe("root disks of 1 new VM can grow to 100 GiB (thin qcow2 overlays); 800 GiB free for /var/lib/libvirt/images/okd-lab");
+    expect(checkDisk(ctx, probeOf(rockyHost())).detail).toBe(
+      "root disks of 1 new VM can grow to 100 GiB (thin qcow2 overlays); 800 GiB free for /var/lib/libvirt/images/okd-lab",
+    );
   });
 
   it("warns when the free space cannot be read", () => {
@@ -679,7 +705,7 @@ describe("existing libvirt objects", () => {
     });
     const existing = runPreflight(configOf(), URI, probeOf(host)).find((r) => r.check === "existing")!;
     expect(line(existing)).toBe(
-      'warn  existing: network okd-net, domain okd-infra already defined in libvirt: fine if this stack created them; otherwise \'pulumi up\' fails with "already exists". Fix: remove what an earlier lab left (virsh destroy/undefine <domain>, virsh net-destroy/net-undefine <network>, virsh pool-destroy/pool-undefine <pool>) or rename the lab\'s objects in the stack',
+      "warn  existing: network okd-net, domain okd-infra already defined in libvirt: fine if this stack created them; otherwise 'pulumi up' fails with \"already exists\". Fix: remove what an earlier lab left (virsh destroy/undefine <domain>, virsh net-destroy/net-undefine <network>, virsh pool-destroy/pool-undefine <pool>) or rename the lab's objects in the stack",
     );
   });
 
@@ -764,13 +790,17 @@ describe("preflight CLI", () => {
       const stackFile = path.join(tmp, "Pulumi.bad.yaml");
       fs.writeFileSync(stackFile, "config:\n  okd-lab:network:\n    cidr: 10.56.0.1/24\n");
       const root = path.resolve(__dirname, "../..");
-      const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(root, "scripts/preflight.ts"), "--stack-file", stackFile], {
-        cwd: root,
-        encoding: "utf8",
-      });
+      const result = spawnSync(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", path.join(root, "scripts/preflight.ts"), "--stack-file", stackFile],
+        {
+          cwd: root,
+          encoding: "utf8",
+        },
+      );
       expect(result.status).toBe(2);
       expect(result.stdout).toBe("");
-      expect(result.stderr).toContain("okd-lab:network.cidr = \"10.56.0.1/24\": has host bits set (the network address is 10.56.0.0). Fix: use 10.56.0.0/24.");
+      expect(result.stderr).toContain('okd-lab:network.cidr = "10.56.0.1/24": has host bits set (the network address is 10.56.0.0). Fix: use 10.56.0.0/24.');
       expect(result.stderr).not.toMatch(/\n\s+at /);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });

@@ -30,7 +30,9 @@ function find(run: LabRun, type: string, name: string): RecordedResource {
 
 function urnOf(r: RecordedResource, run: LabRun): string {
   // URNs end with `::<name>`; names are unique in this program.
-  const urn = run.resources.flatMap((x) => [x.parent ?? "", ...x.dependsOn]).find((u) => u.endsWith(`$${r.type}::${r.name}`) || u.endsWith(`::${r.type}::${r.name}`));
+  const urn = run.resources
+    .flatMap((x) => [x.parent ?? "", ...x.dependsOn])
+    .find((u) => u.endsWith(`$${r.type}::${r.name}`) || u.endsWith(`::${r.type}::${r.name}`));
   if (!urn) throw new Error(`nothing refers to ${r.name}`);
   return urn;
 }
@@ -42,7 +44,10 @@ beforeAll(async () => {
 
 describe("resources of the dev stack", () => {
   it("creates the network, pool, base volumes, infra VM and one FCOS node per configured node", () => {
-    const names = dev.resources.filter((r) => r.custom && r.type.startsWith("libvirt:")).map((r) => r.name).sort();
+    const names = dev.resources
+      .filter((r) => r.custom && r.type.startsWith("libvirt:"))
+      .map((r) => r.name)
+      .sort();
     expect(names).toEqual(
       [
         "bootstrap-bootstrap-domain",
@@ -187,7 +192,13 @@ describe("secrets", () => {
 
 describe("bad configuration", () => {
   it("fails with the list of problems before registering any resource", async () => {
-    const config = { ...devConfig(), "okd-lab:masters": [{ name: "m1", ip: "10.56.0.12" }, { name: "m2", ip: "10.57.0.1" }] };
+    const config = {
+      ...devConfig(),
+      "okd-lab:masters": [
+        { name: "m1", ip: "10.56.0.12" },
+        { name: "m2", ip: "10.57.0.1" },
+      ],
+    };
     let registered = -1;
     await expect(
       runLabUnderMocks({ stack: "dev", config }).catch((err: unknown) => {
@@ -214,7 +225,13 @@ describe("updates", () => {
   }, 30000);
 
   it("adding a worker creates its resources and updates only the zones and haproxy.cfg", async () => {
-    const config = { ...devConfig(), "okd-lab:workers": [{ name: "worker", ip: "10.56.0.13" }, { name: "worker2", ip: "10.56.0.16" }] };
+    const config = {
+      ...devConfig(),
+      "okd-lab:workers": [
+        { name: "worker", ip: "10.56.0.13" },
+        { name: "worker2", ip: "10.56.0.16" },
+      ],
+    };
     const grown = await next(config, dev);
     expect(diffRuns(dev, grown)).toEqual({
       created: [
@@ -335,7 +352,13 @@ describe("scaling against existing installer assets", () => {
   }, 30000);
 
   it("removing a worker deletes exactly its resources", async () => {
-    const two = { ...devConfig(), "okd-lab:workers": [{ name: "worker", ip: "10.56.0.13" }, { name: "worker2", ip: "10.56.0.16" }] };
+    const two = {
+      ...devConfig(),
+      "okd-lab:workers": [
+        { name: "worker", ip: "10.56.0.13" },
+        { name: "worker2", ip: "10.56.0.16" },
+      ],
+    };
     const grown = await runLabUnderMocks({ stack: "dev", config: two });
     const shrunk = await runLabUnderMocks({ stack: "dev", config: devConfig(), previousOutputs: grown.outputs });
     const diff = diffRuns(grown, shrunk);

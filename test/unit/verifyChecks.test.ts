@@ -85,7 +85,8 @@ class FakeLab implements Probe {
       }
     }
     this.open = new Set(requiredTcpPorts(plan));
-    for (const s of plan.loadBalancer.services) for (const srv of s.servers) this.servers.set(`${s.name}/${srv.name}`, { status: "UP", check: "L7OK", code: "200" });
+    for (const s of plan.loadBalancer.services)
+      for (const srv of s.servers) this.servers.set(`${s.name}/${srv.name}`, { status: "UP", check: "L7OK", code: "200" });
   }
 
   async resolve(name: string, type: RecordType, server: string): Promise<DnsAnswer> {
@@ -175,11 +176,20 @@ describe("runChecks against a healthy lab", () => {
 });
 
 describe("DNS checks fail with what to fix", () => {
-  const zoneFix = "the zone okd-lab.okd.local on the infra node differs from the stack: run pulumi up (it reinstalls /etc/coredns/zones/okd-lab.okd.local.zone)";
+  const zoneFix =
+    "the zone okd-lab.okd.local on the infra node differs from the stack: run pulumi up (it reinstalls /etc/coredns/zones/okd-lab.okd.local.zone)";
 
   it.each<[string, (lab: FakeLab) => void, string]>([
-    ["a wrong address", (lab) => lab.a.set("api.okd-lab.okd.local", ["10.56.0.99"]), `FAIL  dns A api.okd-lab.okd.local: answered 10.56.0.99, expected 10.56.0.10 -> fix: ${zoneFix}`],
-    ["an extra address", (lab) => lab.a.set("api.okd-lab.okd.local", ["10.56.0.10", "10.56.0.11"]), `FAIL  dns A api.okd-lab.okd.local: answered 10.56.0.10, 10.56.0.11, expected 10.56.0.10 -> fix: ${zoneFix}`],
+    [
+      "a wrong address",
+      (lab) => lab.a.set("api.okd-lab.okd.local", ["10.56.0.99"]),
+      `FAIL  dns A api.okd-lab.okd.local: answered 10.56.0.99, expected 10.56.0.10 -> fix: ${zoneFix}`,
+    ],
+    [
+      "an extra address",
+      (lab) => lab.a.set("api.okd-lab.okd.local", ["10.56.0.10", "10.56.0.11"]),
+      `FAIL  dns A api.okd-lab.okd.local: answered 10.56.0.10, 10.56.0.11, expected 10.56.0.10 -> fix: ${zoneFix}`,
+    ],
     ["a missing name", (lab) => lab.a.delete("api.okd-lab.okd.local"), `FAIL  dns A api.okd-lab.okd.local: NXDOMAIN, expected 10.56.0.10 -> fix: ${zoneFix}`],
     [
       "no DNS server",
@@ -201,16 +211,22 @@ describe("DNS checks fail with what to fix", () => {
   it("a query that cannot be made says to install dig", async () => {
     const probe = { resolve: async () => ({ rcode: "ERROR", answers: [], error: "dig is not installed" }) } as unknown as Probe;
     const result = await checkForwardRecord(probe, "10.56.0.10", "okd-lab.okd.local", "api", "10.56.0.10");
-    expect(formatResult(result)).toBe("FAIL  dns A api.okd-lab.okd.local: query failed: dig is not installed -> fix: install dig (bind-utils on EL, bind9-dnsutils on Debian) on this host");
+    expect(formatResult(result)).toBe(
+      "FAIL  dns A api.okd-lab.okd.local: query failed: dig is not installed -> fix: install dig (bind-utils on EL, bind9-dnsutils on Debian) on this host",
+    );
   });
 
   it("the wildcard fails when any label misses it, naming the label", async () => {
     const plan = seed();
     const lab = new FakeLab(plan);
     lab.a.set("x.apps.okd-lab.okd.local", ["10.56.0.12"]);
-    expect(formatResult(await checkWildcard(lab, plan, ["console-openshift-console", "x"]))).toBe(`FAIL  dns A *.apps.okd-lab.okd.local: x.apps.okd-lab.okd.local answered 10.56.0.12; expected 10.56.0.10 -> fix: ${zoneFix}`);
+    expect(formatResult(await checkWildcard(lab, plan, ["console-openshift-console", "x"]))).toBe(
+      `FAIL  dns A *.apps.okd-lab.okd.local: x.apps.okd-lab.okd.local answered 10.56.0.12; expected 10.56.0.10 -> fix: ${zoneFix}`,
+    );
     lab.wildcard = undefined;
-    expect(formatResult(await checkWildcard(lab, plan, ["y"]))).toBe(`FAIL  dns A *.apps.okd-lab.okd.local: y.apps.okd-lab.okd.local answered NXDOMAIN; expected 10.56.0.10 -> fix: ${zoneFix}`);
+    expect(formatResult(await checkWildcard(lab, plan, ["y"]))).toBe(
+      `FAIL  dns A *.apps.okd-lab.okd.local: y.apps.okd-lab.okd.local answered NXDOMAIN; expected 10.56.0.10 -> fix: ${zoneFix}`,
+    );
   });
 
   it("PTR: a missing and an unexpected name are both named", async () => {
@@ -218,7 +234,8 @@ describe("DNS checks fail with what to fix", () => {
     const lab = new FakeLab(plan);
     lab.ptr.set("10.56.0.10", ["api.okd-lab.okd.local.", "okd-infra.okd-lab.okd.local.", "old.okd-lab.okd.local."]);
     lab.ptr.delete("10.56.0.13");
-    const reverseFix = "the zone 0.56.10.in-addr.arpa on the infra node differs from the stack: run pulumi up (it reinstalls /etc/coredns/zones/0.56.10.in-addr.arpa.zone)";
+    const reverseFix =
+      "the zone 0.56.10.in-addr.arpa on the infra node differs from the stack: run pulumi up (it reinstalls /etc/coredns/zones/0.56.10.in-addr.arpa.zone)";
     expect(notOk(await checkReverseRecords(lab, plan))).toEqual([
       `FAIL  dns PTR 10.56.0.10: answered api.okd-lab.okd.local, okd-infra.okd-lab.okd.local, old.okd-lab.okd.local; missing api-int.okd-lab.okd.local; unexpected old.okd-lab.okd.local -> fix: ${reverseFix}`,
       `FAIL  dns PTR 10.56.0.13: no PTR record (NXDOMAIN); missing worker.okd-lab.okd.local -> fix: ${reverseFix}`,
@@ -245,7 +262,9 @@ describe("DNS checks fail with what to fix", () => {
     const plan = planFor({ ...seedRawConfig(), bootstrap: { name: "bootstrap", ip: "10.56.0.11", enabled: false } });
     const lab = new FakeLab(plan);
     const bootstrap = [{ name: "bootstrap", ip: "10.56.0.11" }];
-    expect((await checkAbsentNodes(lab, plan, bootstrap)).map(formatResult)).toEqual(["ok    dns bootstrap.okd-lab.okd.local removed: NXDOMAIN forward, NXDOMAIN reverse"]);
+    expect((await checkAbsentNodes(lab, plan, bootstrap)).map(formatResult)).toEqual([
+      "ok    dns bootstrap.okd-lab.okd.local removed: NXDOMAIN forward, NXDOMAIN reverse",
+    ]);
     lab.a.set("bootstrap.okd-lab.okd.local", ["10.56.0.11"]);
     lab.ptr.set("10.56.0.11", ["bootstrap.okd-lab.okd.local."]);
     expect(notOk(await checkAbsentNodes(lab, plan, bootstrap))).toEqual([
@@ -273,13 +292,23 @@ describe("the port check", () => {
       "FAIL  tcp ports 10.56.0.10: unexpected listeners on 1936 -> fix: stop the service behind each of those ports on the infra node, or close them in firewalld",
     );
     lab.open.delete(1936);
-    expect(formatResult(await checkPorts(lab, plan, [22, 1936, 8080]))).toBe("ok    tcp ports 10.56.0.10: open 22, 53, 80, 443, 6443, 9000, 22623; 9 ports probed");
+    expect(formatResult(await checkPorts(lab, plan, [22, 1936, 8080]))).toBe(
+      "ok    tcp ports 10.56.0.10: open 22, 53, 80, 443, 6443, 9000, 22623; 9 ports probed",
+    );
   });
 
   it("blames something on the way when nearly every port answers", async () => {
     const plan = seed();
     const everything: Probe = { ...new FakeLab(plan), connect: async () => ({ ok: true }) } as unknown as Probe;
-    expect(formatResult(await checkPorts(everything, plan, Array.from({ length: 100 }, (_, i) => 1000 + i)))).toBe(
+    expect(
+      formatResult(
+        await checkPorts(
+          everything,
+          plan,
+          Array.from({ length: 100 }, (_, i) => 1000 + i),
+        ),
+      ),
+    ).toBe(
       "FAIL  tcp ports 10.56.0.10: unexpected listeners on 1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011 and 88 more -> fix: almost every port accepts a connection: a proxy or firewall between this host and 10.56.0.10 answers for it; run verify from the libvirt host",
     );
   });
@@ -318,8 +347,18 @@ describe("the HAProxy backend check", () => {
   });
 
   it.each<[string, string | undefined, HttpResult | undefined, string]>([
-    ["no password", undefined, undefined, "FAIL  haproxy stats 10.56.0.10:9000: no stats password -> fix: set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)"],
-    ["a wrong password", "wrong", undefined, "FAIL  haproxy stats 10.56.0.10:9000: the stats password was refused (401) -> fix: use the password of this stack: pulumi stack output --show-secrets statsPassword"],
+    [
+      "no password",
+      undefined,
+      undefined,
+      "FAIL  haproxy stats 10.56.0.10:9000: no stats password -> fix: set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)",
+    ],
+    [
+      "a wrong password",
+      "wrong",
+      undefined,
+      "FAIL  haproxy stats 10.56.0.10:9000: the stats password was refused (401) -> fix: use the password of this stack: pulumi stack output --show-secrets statsPassword",
+    ],
     [
       "no stats page",
       "s3cret",
@@ -341,7 +380,9 @@ describe("the HAProxy backend check", () => {
 
   it("reads HAProxy 2.6's real CSV by column name", () => {
     const rows = parseStatsCsv(REAL_STATS_CSV);
-    const servers = rows.filter((r) => r.svname !== "FRONTEND" && r.svname !== "BACKEND").map((r) => `${r.pxname}/${r.svname} ${r.status} ${r.check_status} ${r.check_code}`);
+    const servers = rows
+      .filter((r) => r.svname !== "FRONTEND" && r.svname !== "BACKEND")
+      .map((r) => `${r.pxname}/${r.svname} ${r.status} ${r.check_status} ${r.check_code}`);
     expect(servers).toEqual(["api/bootstrap UP L7OK 200", "api/master UP 1/3 L7STS 503", "ingress-http/worker UP L7OK 200"]);
   });
 
@@ -370,7 +411,11 @@ describe("runChecks", () => {
   it("turns a crashing probe into a failed line instead of throwing", async () => {
     const plan = seed();
     const lab = new FakeLab(plan);
-    const crashing = Object.assign(Object.create(Object.getPrototypeOf(lab)), lab, { ntpQuery: async () => { throw new Error("boom"); } }) as Probe;
+    const crashing = Object.assign(Object.create(Object.getPrototypeOf(lab)), lab, {
+      ntpQuery: async () => {
+        throw new Error("boom");
+      },
+    }) as Probe;
     const results = await runChecks(crashing, { plan, statsPassword: "s3cret", scanPorts: [] });
     expect(notOk(results)).toEqual(["FAIL  ntp: check crashed: boom -> fix: report this as an okd-lab bug"]);
   });
@@ -439,7 +484,9 @@ describe("npm run verify", () => {
   it("without any password, notes it and fails the stats line", async () => {
     const { lines, code } = await runVerify({ stack: "dev" }, host(new FakeLab(seed()), { env: {} }));
     expect(lines).toContain("note: no stats password: OKD_LAB_STATS_PASSWORD is unset and 'pulumi stack output --show-secrets statsPassword' gave nothing");
-    expect(lines).toContain("FAIL  haproxy stats 10.56.0.10:9000: no stats password -> fix: set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)");
+    expect(lines).toContain(
+      "FAIL  haproxy stats 10.56.0.10:9000: no stats password -> fix: set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)",
+    );
     expect(code).toBe(1);
   });
 

@@ -139,7 +139,10 @@ describe.each(LABS)("zones of the %s lab", (_label, raw) => {
   const { forward, reverse } = zonesOf(plan);
   const domain = `${plan.dns.zone}.`;
   const aRecords = (name: string) => forward.records.filter((r) => r.type === "A" && r.owner === name).map((r) => r.data[0]);
-  const ptrTargets = (ip: string) => allPtrs(plan).filter((r) => r.owner === ptrName(ip)).map((r) => r.data[0]);
+  const ptrTargets = (ip: string) =>
+    allPtrs(plan)
+      .filter((r) => r.owner === ptrName(ip))
+      .map((r) => r.data[0]);
 
   it("gives every FCOS node and the infra node an A record and a PTR record", () => {
     for (const node of [...plan.nodes, plan.infra]) {
@@ -212,7 +215,11 @@ describe.each(LABS)("zones of the %s lab", (_label, raw) => {
     for (const [name, zone] of reverse) {
       for (const r of zone.records.filter((x) => x.type === "PTR")) {
         expect(r.owner.endsWith(`.${name}.`)).toBe(true);
-        const ip = r.owner.replace(/\.in-addr\.arpa\.$/, "").split(".").reverse().join(".");
+        const ip = r.owner
+          .replace(/\.in-addr\.arpa\.$/, "")
+          .split(".")
+          .reverse()
+          .join(".");
         expect(ipaddr.IPv4.parse(ip).match(base, prefix)).toBe(true);
       }
     }
@@ -235,7 +242,11 @@ describe("the bootstrap-disabled lab", () => {
 describe("the /23 lab", () => {
   it("puts each PTR record in the reverse zone of its own /24", () => {
     const { reverse } = zonesOf(planFor(slash23RawConfig()));
-    const owners = (zone: string) => reverse.get(zone)!.records.filter((r) => r.type === "PTR").map((r) => r.owner);
+    const owners = (zone: string) =>
+      reverse
+        .get(zone)!
+        .records.filter((r) => r.type === "PTR")
+        .map((r) => r.owner);
     expect(owners("1.56.10.in-addr.arpa")).toEqual(["13.1.56.10.in-addr.arpa.", "254.1.56.10.in-addr.arpa."]);
     expect(owners("0.56.10.in-addr.arpa")).not.toContain("13.1.56.10.in-addr.arpa.");
   });
