@@ -116,18 +116,20 @@ function unwrapDeep(value: unknown): unknown {
 }
 
 /**
- * Pulumi tags every promise with a captured stack trace for its promise-leak report; under ts-node
- * each capture is source-mapped, which costs more than the whole program. The offline harness
- * has no engine to report leaks to, so it keeps the promise and drops the trace, unless
- * PULUMI_DEBUG_PROMISE_LEAKS asks for them.
+ * Pulumi captures a full stack trace for every promise (for its promise-leak report) and for every
+ * resource (to tell the engine the source position); under ts-node each capture is source-mapped,
+ * which costs more than the whole program. The offline harness has no engine to show either to, so
+ * it skips both, unless PULUMI_DEBUG_PROMISE_LEAKS asks for them.
  */
-function skipPromiseStackTraces(): void {
+function skipStackTraceCapture(): void {
   if (process.env.PULUMI_DEBUG_PROMISE_LEAKS) return;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise?: unknown };
   if (typeof debuggable.debuggablePromise === "function") {
     debuggable.debuggablePromise = <T>(p: Promise<T>) => p;
   }
+  const resource = pulumi.Resource as unknown as { callsites?: () => unknown[] };
+  if (typeof resource.callsites === "function") resource.callsites = () => [];
 }
 
 /**
@@ -135,7 +137,7 @@ function skipPromiseStackTraces(): void {
  * needed): `createLab` reads config at call time.
  */
 export async function runLabUnderMocks(options: LabRunOptions): Promise<LabRun> {
-  skipPromiseStackTraces();
+  skipStackTraceCapture();
   const byName = new Map<string, RecordedResource>();
   const order: RecordedResource[] = [];
   const warnings: string[] = [];
