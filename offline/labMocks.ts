@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseLabConfig } from "../config/labConfig";
 import { offlineRoleConfigs } from "../ignition/offlineAssets";
 import { buildLabPlan } from "../plan/labPlan";
+import { splitStackConfig } from "./stackFile";
 
 /** Marker Pulumi puts on secret values crossing the RPC boundary. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -74,11 +75,7 @@ export function plainValue(value: unknown, showSecrets: boolean): unknown {
 }
 
 function installerStdout(config: Record<string, unknown>, stack: string): string {
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(config)) {
-    if (key.startsWith("okd-lab:")) raw[key.slice("okd-lab:".length)] = value;
-  }
-  const labConfig = parseLabConfig(raw, stack).config;
+  const labConfig = parseLabConfig(splitStackConfig(config).raw, stack).config;
   const roles = offlineRoleConfigs(buildLabPlan(labConfig));
   return JSON.stringify({
     bootstrap: JSON.parse(roles.bootstrap),

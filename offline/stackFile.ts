@@ -3,6 +3,7 @@
  * and verify take the stack's configuration from it.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse } from "yaml";
 
 /** A mistake in a command's arguments or files: printed as a message, never a stack trace. */
@@ -35,4 +36,28 @@ export function readStackConfig(file: string): { config: Record<string, unknown>
     if (v !== undefined) config[key] = v;
   }
   return { config, notes };
+}
+
+/** The `okd-lab:*` values keyed without the namespace, and `libvirt:uri`. */
+export function splitStackConfig(config: Record<string, unknown>): { raw: Record<string, unknown>; libvirtUri?: string } {
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (key.startsWith("okd-lab:")) raw[key.slice("okd-lab:".length)] = value;
+  }
+  const uri = config["libvirt:uri"];
+  return { raw, libvirtUri: typeof uri === "string" && uri !== "" ? uri : undefined };
+}
+
+/** The stack name and its file from `--stack NAME` or `--stack-file PATH` (`Pulumi.<name>.yaml`). */
+export function stackAndFile(stack: string | undefined, stackFile: string | undefined): { stack: string; stackFile: string } {
+  if (stack && stackFile) throw new UsageError("give --stack or --stack-file, not both");
+  if (!stack && !stackFile) throw new UsageError("give --stack NAME or --stack-file PATH");
+  const file = stackFile ?? `Pulumi.${stack}.yaml`;
+  const name =
+    stack ??
+    path
+      .basename(file)
+      .replace(/^Pulumi\./, "")
+      .replace(/\.ya?ml$/, "");
+  return { stack: name, stackFile: file };
 }

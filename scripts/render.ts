@@ -7,9 +7,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LabConfigError } from "../config/labConfig";
 import { INSTALL_CONFIG_ENV } from "../ignition/installerScript";
-import { readStackConfig, UsageError } from "../offline/stackFile";
+import { readFlags, runCli } from "../offline/cli";
+import { readStackConfig, stackAndFile } from "../offline/stackFile";
 import { isSecret, LabRun, plainValue, RecordedResource, runLabUnderMocks } from "../offline/labMocks";
 
 export interface RenderOptions {
@@ -23,47 +23,15 @@ export interface RenderOptions {
 const USAGE = "usage: npm run render -- (--stack NAME | --stack-file PATH) [--out DIR] [--show-secrets] [--previous-outputs FILE]";
 
 export function parseArgs(argv: string[]): RenderOptions {
-  let stack: string | undefined;
-  let stackFile: string | undefined;
-  let out: string | undefined;
-  let previousOutputs: string | undefined;
-  let showSecrets = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
-    switch (arg) {
-      case "--stack":
-        stack = value();
-        break;
-      case "--stack-file":
-        stackFile = value();
-        break;
-      case "--out":
-        out = value();
-        break;
-      case "--previous-outputs":
-        previousOutputs = value();
-        break;
-      case "--show-secrets":
-        showSecrets = true;
-        break;
-      default:
-        throw new UsageError(`unknown argument ${arg}`);
-    }
-  }
-  if (!stack && !stackFile) throw new UsageError("give --stack NAME or --stack-file PATH");
-  const file = stackFile ?? `Pulumi.${stack}.yaml`;
-  const name =
-    stack ??
-    path
-      .basename(file)
-      .replace(/^Pulumi\./, "")
-      .replace(/\.ya?ml$/, "");
-  return { stack: name, stackFile: file, out: out ?? path.join("out", name), showSecrets, previousOutputs };
+  const { values, switches } = readFlags(argv, { values: ["stack", "stack-file", "out", "previous-outputs"], switches: ["show-secrets"] });
+  const { stack, stackFile } = stackAndFile(values.stack, values["stack-file"]);
+  return {
+    stack,
+    stackFile,
+    out: values.out ?? path.join("out", stack),
+    showSecrets: switches.has("show-secrets"),
+    previousOutputs: values["previous-outputs"],
+  };
 }
 
 export { readStackConfig };
@@ -147,35 +115,14 @@ export async function render(options: RenderOptions): Promise<{ run: LabRun; wri
 }
 
 async function main(): Promise<number> {
-  let options: RenderOptions;
-  try {
-    options = parseArgs(process.argv.slice(2));
-    const { run, written, skipped, notes } = await render(options);
-    for (const note of notes) console.error(`note: ${note}`);
-    for (const warning of run.warnings) console.error(`warning: ${warning}`);
-    console.log(`rendered stack ${options.stack} into ${options.out}: ${run.resources.length} resources, ${written.length} files`);
-    console.log("offline render: openshift-install cannot run here; the Ignition role configs are stand-ins of the real shape made for the render");
-    if (skipped.length > 0) console.log(`secret artifacts not written (pass --show-secrets): ${skipped.join(", ")}`);
-    return 0;
-  } catch (err) {
-    if (err instanceof LabConfigError || err instanceof UsageError) {
-      console.error(err instanceof UsageError ? `${err.message}\n${USAGE}` : err.message);
-      return 2;
-    }
-    if (err instanceof Error && err.name === "RunError") {
-      console.error(err.message);
-      return 2;
-    }
-    throw err;
-  }
+  const options = parseArgs(process.argv.slice(2));
+  const { run, written, skipped, notes } = await render(options);
+  for (const note of notes) console.error(`note: ${note}`);
+  for (const warning of run.warnings) console.error(`warning: ${warning}`);
+  console.log(`rendered stack ${options.stack} into ${options.out}: ${run.resources.length} resources, ${written.length} files`);
+  console.log("offline render: openshift-install cannot run here; the Ignition role configs are stand-ins of the real shape made for the render");
+  if (skipped.length > 0) console.log(`secret artifacts not written (pass --show-secrets): ${skipped.join(", ")}`);
+  return 0;
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runCli(module, USAGE, main);

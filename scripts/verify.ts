@@ -11,16 +11,18 @@
  * (verify/checks.ts).
  */
 import { execFileSync } from "node:child_process";
-import { LabConfigError, parseLabConfig } from "../config/labConfig";
+import { parseLabConfig } from "../config/labConfig";
+import { readFlags, runCli, UsageError } from "../offline/cli";
+import { splitStackConfig } from "../offline/stackFile";
 import { buildLabPlan } from "../plan/labPlan";
 import { STATS_PASSWORD_ENV } from "../render/haproxyCfg";
 import { formatResult, Probe, runChecks, VerifyTarget } from "../verify/checks";
 import { HostProbe } from "../verify/hostProbe";
-import { readStackConfig } from "./render";
+import { readStackConfig } from "../offline/stackFile";
 
 const USAGE = "usage: npm run verify -- [--stack NAME]   (default: the selected Pulumi stack)";
 
-export class UsageError extends Error {}
+export { UsageError };
 
 /** Parsed command line; `stack` undefined means the currently selected Pulumi stack. */
 export interface VerifyOptions {
@@ -28,20 +30,8 @@ export interface VerifyOptions {
 }
 
 export function parseVerifyArgs(argv: string[]): VerifyOptions {
-  const options: VerifyOptions = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--stack") {
-      const value = argv[++i];
-      if (value === undefined || value.startsWith("--")) throw new UsageError("--stack needs a value");
-      options.stack = value;
-    } else if (arg === "--help" || arg === "-h") {
-      throw new UsageError("");
-    } else {
-      throw new UsageError(`unknown argument ${arg}`);
-    }
-  }
-  return options;
+  const { values } = readFlags(argv, { values: ["stack"] });
+  return values.stack === undefined ? {} : { stack: values.stack };
 }
 
 /** What verify needs from its surroundings; replaced by fakes in the unit tests. */
@@ -65,8 +55,7 @@ function realPulumi(args: string[]): string | undefined {
 /** The lab to check: the plan of `stack`'s config, nodes dropped from it, and the stats password. */
 export function verifyTarget(stack: string, host: VerifyHost): { target: VerifyTarget; notes: string[] } {
   const { config, notes } = readStackConfig(`${host.cwd}/Pulumi.${stack}.yaml`);
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(config)) if (key.startsWith("okd-lab:")) raw[key.slice("okd-lab:".length)] = value;
+  const { raw } = splitStackConfig(config);
   const labConfig = parseLabConfig(raw, stack).config;
   const plan = buildLabPlan(labConfig);
   // A dropped bootstrap node must be gone from DNS too (its backends are checked by the stats).
@@ -97,26 +86,10 @@ export async function runVerify(options: VerifyOptions, host: VerifyHost): Promi
 }
 
 async function main(): Promise<number> {
-  try {
-    const host: VerifyHost = { probe: new HostProbe(), env: process.env, pulumi: realPulumi, cwd: process.cwd() };
-    const { lines, code } = await runVerify(parseVerifyArgs(process.argv.slice(2)), host);
-    for (const line of lines) console.log(line);
-    return code;
-  } catch (err) {
-    if (err instanceof UsageError || err instanceof LabConfigError || (err instanceof Error && /stack file .* not found/.test(err.message))) {
-      console.error(err.message ? `${err.message}\n${USAGE}` : USAGE);
-      return 2;
-    }
-    throw err;
-  }
+  const host: VerifyHost = { probe: new HostProbe(), env: process.env, pulumi: realPulumi, cwd: process.cwd() };
+  const { lines, code } = await runVerify(parseVerifyArgs(process.argv.slice(2)), host);
+  for (const line of lines) console.log(line);
+  return code;
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runCli(module, USAGE, main);

@@ -18,6 +18,17 @@ const DNS_LABEL_RULE = "must be a DNS label (lowercase letters, digits and '-', 
 const FCOS_URL = "https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/38.20230918.3.0/x86_64/fcos-qemu.qcow2.xz";
 const FCOS_XZ_PATH = "/var/lib/libvirt/images/fcos-38.qcow2.xz";
 
+/** Every problem parseLabConfig reports for `raw`, or none. */
+function problemsOf(raw: RawLabConfig): string[] {
+  try {
+    parseLabConfig(raw, "dev");
+  } catch (err) {
+    if (err instanceof LabConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
 /** The path segments of `a.b[0].c`: `["a", "b", 0, "c"]`. */
 function segments(path: string): (string | number)[] {
   return [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]));
@@ -609,16 +620,6 @@ describe("parseLabConfig throws nothing but LabConfigError on garbage", () => {
 });
 
 describe("problems a review found, each now reported", () => {
-  function problemsOf(raw: RawLabConfig): string[] {
-    try {
-      parseLabConfig(raw, "dev");
-    } catch (err) {
-      if (err instanceof LabConfigError) return err.problems;
-      throw err;
-    }
-    return [];
-  }
-
   it.each<[string, RawLabConfig, string[]]>([
     [
       "approveCsrs that is not a boolean",
@@ -676,16 +677,6 @@ describe("problems a review found, each now reported", () => {
 });
 
 describe("network ranges and disk sizes", () => {
-  function problemsOf(raw: RawLabConfig): string[] {
-    try {
-      parseLabConfig(raw, "dev");
-    } catch (err) {
-      if (err instanceof LabConfigError) return err.problems;
-      throw err;
-    }
-    return [];
-  }
-
   it.each<[string, RawLabConfig, string[]]>([
     [
       "a root disk smaller than its base image",
