@@ -1,7 +1,7 @@
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import { FcosNodePlan } from "../plan/labPlan";
-import { baseDomainArgs, dhcpReservationCleanup, gibToBytes, VmIdentity } from "./vmDefaults";
+import { baseDomainArgs, dhcpReservationCleanup, rootVolume, VmIdentity } from "./vmDefaults";
 
 export interface FcosNodeArgs {
   node: FcosNodePlan;
@@ -27,17 +27,17 @@ export class FcosNode extends pulumi.ComponentResource {
     super("okd-lab:nodes:FcosNode", name, {}, opts);
     const { node } = args;
     const replaceable = { parent: this, deleteBeforeReplace: true };
-    const root = new libvirt.Volume(
+    const root = rootVolume(
       `${name}-root`,
-      { name: `${node.domainName}-root.qcow2`, pool: args.poolName, baseVolumeId: args.baseVolumeId, format: "qcow2", size: gibToBytes(node.diskGiB) },
-      replaceable,
+      { domainName: node.domainName, diskGiB: node.diskGiB, poolName: args.poolName, baseVolumeId: args.baseVolumeId },
+      this,
     );
     // The Ignition file sits in the pool under /var/lib/libvirt/images, where QEMU may read it.
     const ignition = new libvirt.Ignition(
       `${name}-ignition`,
       { name: `${node.domainName}.ign`, pool: args.poolName, content: pulumi.secret(args.ignition) },
       // Ignition runs at first boot only: a changed config (another SSH key) must not replace a
-      // cluster node. Re-provision one deliberately with `pulumi up --replace <urn>`.
+      // cluster node. Re-provision one by replacing its root volume and this Ignition (README).
       // The provider marks nothing secret: keep the content secret should a refresh read it back.
       { ...replaceable, ignoreChanges: ["content"], additionalSecretOutputs: ["content"] },
     );

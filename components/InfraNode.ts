@@ -2,7 +2,7 @@ import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import { InfraNodePlan } from "../plan/labPlan";
 import { CloudInitData } from "../render/cloudInit";
-import { baseDomainArgs, dhcpReservationCleanup, gibToBytes, VmIdentity } from "./vmDefaults";
+import { baseDomainArgs, dhcpReservationCleanup, rootVolume, VmIdentity } from "./vmDefaults";
 
 export interface InfraNodeArgs {
   infra: InfraNodePlan;
@@ -27,10 +27,10 @@ export class InfraNode extends pulumi.ComponentResource {
     const { infra } = args;
     // libvirt names are unique: a replacement must delete the old object first.
     const replaceable = { parent: this, deleteBeforeReplace: true };
-    const root = new libvirt.Volume(
+    const root = rootVolume(
       `${name}-root`,
-      { name: `${infra.domainName}-root.qcow2`, pool: args.poolName, baseVolumeId: args.baseVolumeId, format: "qcow2", size: gibToBytes(infra.diskGiB) },
-      replaceable,
+      { domainName: infra.domainName, diskGiB: infra.diskGiB, poolName: args.poolName, baseVolumeId: args.baseVolumeId },
+      this,
     );
     const cloudInit = pulumi.output(args.cloudInit);
     const seed = new libvirt.CloudInitDisk(

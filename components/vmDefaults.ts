@@ -23,6 +23,22 @@ export interface VmIdentity {
   memoryMiB: number;
 }
 
+/**
+ * A VM's root disk: a qcow2 copy-on-write overlay of a base volume, `diskGiB` large (libvirt sizes
+ * are bytes). libvirt names are unique, so a replacement deletes the old volume first.
+ */
+export function rootVolume(
+  name: string,
+  args: { domainName: string; diskGiB: number; poolName: pulumi.Input<string>; baseVolumeId: pulumi.Input<string> },
+  parent: pulumi.Resource,
+): libvirt.Volume {
+  return new libvirt.Volume(
+    name,
+    { name: `${args.domainName}-root.qcow2`, pool: args.poolName, baseVolumeId: args.baseVolumeId, format: "qcow2", size: gibToBytes(args.diskGiB) },
+    { parent, deleteBeforeReplace: true },
+  );
+}
+
 /** Domain inputs common to the infra VM and the Fedora CoreOS nodes. */
 export function baseDomainArgs(vm: VmIdentity, networkId: pulumi.Input<string>, rootVolumeId: pulumi.Input<string>): libvirt.DomainArgs {
   return {
