@@ -154,7 +154,8 @@ export function createLab(): Record<string, unknown> {
   const installer = new InstallerAssets("okd-installer", {
     installConfig: labPublicKey.apply((key) => renderInstallConfig(plan, config.okd, key)),
     script: renderInstallerScript({
-      assetsDir: config.okd.assetsDir,
+      // Absolute: the command provider runs the script in its own working directory.
+      assetsDir: path.resolve(config.okd.assetsDir),
       installer: config.okd.installer,
       manifests: installerManifests(plan),
       mastersSchedulable: mastersSchedulable(plan),
