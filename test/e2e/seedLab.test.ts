@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PORTS } from "../../plan/labPlan";
+import { renderReadinessGateScript } from "../../render/readinessGate";
 import {
   checkAbsentNodes,
   checkApex,
@@ -139,6 +140,24 @@ describe("seed lab: the seed's checks, automated", () => {
   it("the stats page refuses a wrong password", async () => {
     const results = await checkHaproxyBackends(lab.probe, dev.plan, "not-the-password");
     expect(results.map(formatResult)).toEqual([expect.stringContaining("the stats password was refused (401)")]);
+  });
+});
+
+describe("seed lab: the readiness gate the Fedora CoreOS domains wait for", () => {
+  it("passes once the infra node serves api-int, 6443 and 22623", async () => {
+    const { code, output } = await lab.net.run(lab.net.nodesNs, ["bash", "-c", renderReadinessGateScript(dev.plan, 20)], 30_000);
+    expect(output).toContain("infra node 10.56.0.10 serves api-int.okd-lab.okd.local, :6443 and :22623");
+    expect(code).toBe(0);
+  });
+
+  it("fails after its timeout naming what is missing, when no DNS answers at the address it asks", async () => {
+    // A node address: its stand-in serves 6443 and 22623 but no DNS.
+    const elsewhere = { ...dev.plan, infra: { ...dev.plan.infra, ip: "10.56.0.11" } };
+    const { code, output } = await lab.net.run(lab.net.nodesNs, ["bash", "-c", renderReadinessGateScript(elsewhere, 3)], 30_000);
+    expect(output).toContain(
+      "okd-lab: the infra node is not serving the lab after 3s: api-int.okd-lab.okd.local does not resolve to 10.56.0.11 at 10.56.0.11:53 (CoreDNS).",
+    );
+    expect(code).toBe(1);
   });
 });
 
