@@ -210,7 +210,6 @@ export function createLab(): Record<string, unknown> {
   const text = renderLabOutputs(plan, { assetsDir: config.okd.assetsDir, installer: config.okd.installer, approveCsrs: config.approveCsrs });
   return {
     ...text,
-    nodes: nodes.map((n) => ({ name: n.domainName, ip: n.ip, fqdn: n.fqdn })),
     statsPassword: pulumi.secret(statsPassword.result),
     sshPrivateKey: pulumi.secret(labKey.privateKeyOpenssh),
     kubeadminPassword: pulumi.secret(installer.output.apply((o) => o.kubeadminPassword)),

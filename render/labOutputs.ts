@@ -24,6 +24,8 @@ export interface LabOutputs {
   sshKeyCommand: string;
   sshInfra: string;
   sshNodes: Record<string, string>;
+  /** Every VM of the lab: libvirt name, role, address, FQDN and size. */
+  nodes: { name: string; role: string; ip: string; fqdn: string; vcpu: number; memoryMiB: number; diskGiB: number }[];
   nextSteps: string[];
   /** Commands that make the host resolve the cluster's names through the infra node. */
   hostDnsSetup: string[];
@@ -77,6 +79,10 @@ export function renderLabDiagram(plan: LabPlan): string {
   ].join("\n");
 }
 
+function pickSize(vm: { vcpu: number; memoryMiB: number; diskGiB: number }): { vcpu: number; memoryMiB: number; diskGiB: number } {
+  return { vcpu: vm.vcpu, memoryMiB: vm.memoryMiB, diskGiB: vm.diskGiB };
+}
+
 /** URLs, commands and next steps for the stack outputs. */
 export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutputs {
   const domain = plan.cluster.domain;
@@ -117,6 +123,10 @@ export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutput
     sshKeyCommand: `pulumi stack output --show-secrets sshPrivateKey > ${SSH_KEY_FILE} && chmod 600 ${SSH_KEY_FILE}`,
     sshInfra: `ssh ${sshOpts} ${INFRA_ADMIN_USER}@${plan.infra.ip}`,
     sshNodes: Object.fromEntries(plan.nodes.map((n) => [n.name, `ssh ${sshOpts} core@${n.ip}`])),
+    nodes: [
+      { ...pickSize(plan.infra), name: plan.infra.domainName, role: "infra", ip: plan.infra.ip, fqdn: plan.infra.fqdn },
+      ...plan.nodes.map((n) => ({ ...pickSize(n), name: n.domainName, role: n.role, ip: n.ip, fqdn: n.fqdn })),
+    ],
     nextSteps: steps,
     hostDnsSetup,
     diagram: renderLabDiagram(plan),
