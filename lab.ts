@@ -74,12 +74,21 @@ function checkInstallerAssets(config: LabConfig, plan: LabPlan): void {
   }
 }
 
+export interface CreateLabOptions {
+  /**
+   * Compare the installer assets already on this host with the config (default true). The
+   * offline render turns it off: it renders a stack file whose secrets it cannot decrypt, so a
+   * comparison with the host's real assets would report changes that are not there.
+   */
+  checkHostAssets?: boolean;
+}
+
 /** Builds the whole lab and returns the stack outputs. */
-export function createLab(): Record<string, unknown> {
+export function createLab(options: CreateLabOptions = {}): Record<string, unknown> {
   const { config, warnings } = readLabConfig();
   for (const warning of warnings) pulumi.log.warn(warning);
   const plan = buildLabPlan(config);
-  checkInstallerAssets(config, plan);
+  if (options.checkHostAssets ?? true) checkInstallerAssets(config, plan);
   const libvirtUri = readLibvirtUri();
 
   const provider = new libvirt.Provider("libvirt", { uri: libvirtUri });

@@ -59,8 +59,10 @@ export function runCli(module: NodeJS.Module, usage: string, main: () => Promise
           console.error(`${err.message}\n${usage}`);
           process.exit(2);
         }
-        if (err instanceof LabConfigError || (err instanceof Error && err.name === "RunError")) {
-          console.error(err.message);
+        // Pulumi's RunError (an expected failure, e.g. assets that do not match) carries this marker.
+        const isRunError = typeof err === "object" && err !== null && (err as { __pulumiRunError?: boolean }).__pulumiRunError === true;
+        if (err instanceof LabConfigError || isRunError) {
+          console.error((err as Error).message);
           process.exit(2);
         }
         console.error(err);

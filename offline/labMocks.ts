@@ -53,6 +53,10 @@ export interface LabRunOptions {
   previousOutputs?: Record<string, unknown>;
   /** Simulate `pulumi preview` (unknown computed values). */
   preview?: boolean;
+  /** Compare the host's installer assets with the config, as `pulumi up` does (default false). */
+  checkHostAssets?: boolean;
+  /** Filled with every registration as it happens, also when the program throws. */
+  recorder?: RecordedResource[];
 }
 
 export function isSecret(value: unknown): value is { value: unknown } {
@@ -136,7 +140,7 @@ function skipStackTraceCapture(): void {
 export async function runLabUnderMocks(options: LabRunOptions): Promise<LabRun> {
   skipStackTraceCapture();
   const byName = new Map<string, RecordedResource>();
-  const order: RecordedResource[] = [];
+  const order: RecordedResource[] = options.recorder ?? [];
   const warnings: string[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -208,7 +212,7 @@ export async function runLabUnderMocks(options: LabRunOptions): Promise<LabRun> 
     // Loaded after setMocks, as Pulumi's mocks require.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { createLab } = require("../lab") as typeof import("../lab");
-    const result = createLab();
+    const result = createLab({ checkHostAssets: options.checkHostAssets ?? false });
     const outputs: Record<string, unknown> = {};
     if (!options.preview) {
       for (const [key, value] of Object.entries(result)) {
