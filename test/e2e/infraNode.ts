@@ -23,12 +23,14 @@
  *   logdir, ...) point into the temp folder, with `-x` (never touch the system clock), `-d`
  *   (foreground) and `-u root` (the temp folder is root's).
  * - /run: each daemon gets an empty tmpfs on /run in the private mount namespace of
- *   `ip netns exec`, so /run/haproxy/admin.sock and /run/chrony stay apart from this machine's.
+ *   `ip netns exec`, so /run/chrony and the like stay apart from this machine's; HAProxy also gets
+ *   one on /var/lib/haproxy, where the rendered file puts its stats socket.
  */
 import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HAPROXY_SECRETS_ENV_FILE } from "../../render/cloudInit";
+import { HAPROXY_ADMIN_SOCKET } from "../../render/haproxyCfg";
 import { INSTALL_HELPER_PATH, InfraFile, installCommand, renderInstallHelper } from "../../render/infraFiles";
 import { LabNetwork, NsProcess } from "./netns";
 import { parseEnvFile, RenderedStack } from "./stacks";
@@ -330,7 +332,12 @@ export class InfraNode {
     const cap = 2 * maxconn + 200 > limit ? Math.floor((limit - 200) / 2) : undefined;
     this.haproxyMaxconnCap = cap;
     const argv = ["haproxy", "-W", ...(cap !== undefined ? ["-n", String(cap)] : []), "-f", this.pathOf("/etc/haproxy/haproxy.cfg")];
-    const haproxy = this.lab.spawn(this.lab.infraNs, argv, { env: { ...process.env, ...secrets }, privateRun: ["/run/haproxy"] });
+    // The rendered stats socket lives in /var/lib/haproxy: a private tmpfs keeps it off this machine.
+    const haproxy = this.lab.spawn(this.lab.infraNs, argv, {
+      env: { ...process.env, ...secrets },
+      privateRun: ["/run/haproxy"],
+      privateDirs: [path.dirname(HAPROXY_ADMIN_SOCKET)],
+    });
     this.haproxy = haproxy;
     fs.writeFileSync(path.join(this.stateDir, "haproxy.pid"), String(haproxy.pid));
     await waitFor(

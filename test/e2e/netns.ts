@@ -269,14 +269,16 @@ export class LabNetwork {
    * Starts `argv` inside `ns` through `ip netns exec` (which execs, so the pid is the program's).
    * `privateRun` mounts an empty tmpfs on /run first, inside the private mount namespace that
    * `ip netns exec` creates: the program's pid files and sockets under /run (HAProxy's
-   * /run/haproxy/admin.sock, chronyd's /run/chrony) stay apart from this machine's.
+   * /run/chrony) stay apart from this machine's. `privateDirs` mounts an empty tmpfs on each
+   * of those existing folders too (HAProxy's stats socket in /var/lib/haproxy).
    */
-  spawn(ns: string, argv: string[], options: { env?: NodeJS.ProcessEnv; privateRun?: string[]; cwd?: string } = {}): NsProcess {
+  spawn(ns: string, argv: string[], options: { env?: NodeJS.ProcessEnv; privateRun?: string[]; privateDirs?: string[]; cwd?: string } = {}): NsProcess {
     if (this.destroyed) throw new Error("the lab network is already destroyed");
     let command = ["ip", "netns", "exec", ns, ...argv];
     if (options.privateRun) {
       const dirs = options.privateRun.map((d) => `mkdir -p ${shellQuote(d)}`).join(" && ");
-      const script = `mount -t tmpfs okdlab-run /run${dirs ? ` && ${dirs}` : ""} && exec "$@"`;
+      const mounts = (options.privateDirs ?? []).map((d) => ` && mount -t tmpfs okdlab-private ${shellQuote(d)}`).join("");
+      const script = `mount -t tmpfs okdlab-run /run${dirs ? ` && ${dirs}` : ""}${mounts} && exec "$@"`;
       command = ["ip", "netns", "exec", ns, "sh", "-c", script, "sh", ...argv];
     }
     const spawnOptions: SpawnOptions = { env: options.env ?? process.env, cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] };
