@@ -219,8 +219,11 @@ describe("seed lab: npm run verify", () => {
     try {
       const deadline = Date.now() + 30_000;
       let result = await verifyCli(dev, dev.statsPassword);
-      // HAProxy needs 3 failed checks (fall 3): "UP 1/3", "UP 2/3", then DOWN.
-      while (!result.output.includes("FAIL  haproxy backend ingress-http: worker DOWN") && Date.now() < deadline) {
+      // HAProxy needs 3 failed checks (fall 3): "UP 1/3", "UP 2/3", then DOWN; the http and https
+      // backends check on their own schedules, so wait for both.
+      const bothDown = (out: string) =>
+        out.includes("FAIL  haproxy backend ingress-http: worker DOWN") && out.includes("FAIL  haproxy backend ingress-https: worker DOWN");
+      while (!bothDown(result.output) && Date.now() < deadline) {
         await sleep(1000);
         result = await verifyCli(dev, dev.statsPassword);
       }
