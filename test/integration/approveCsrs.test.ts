@@ -54,6 +54,14 @@ it("never approves a CSR for a node it did not create, nor one from an unexpecte
   expect(fs.readFileSync(path.join(dir, "csr", "csr-intruder"), "utf8")).toMatch(/ pending\n$/);
 });
 
+it("never approves a CSR again that is already approved", () => {
+  clientCsr(worker, NODE_BOOTSTRAPPER, "csr-old");
+  expect(run(fakeOc, ["mark", "approved", "csr-old"], { env: { FAKE_OC_DIR: dir } }).status).toBe(0);
+  clientCsr(worker, NODE_BOOTSTRAPPER, "csr-new");
+  expect(approve([worker], 30).status).toBe(0);
+  expect(approved()).toEqual(["csr-new", `serving-${worker}`]);
+});
+
 it("gives up after the timeout and names the nodes that did not join", () => {
   clientCsr(worker, NODE_BOOTSTRAPPER, "csr-a");
   const result = approve([worker, worker2], 3);
