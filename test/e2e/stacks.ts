@@ -8,7 +8,8 @@ import { stringify } from "yaml";
 import { parseLabConfig } from "../../config/labConfig";
 import { buildLabPlan, LabPlan } from "../../plan/labPlan";
 import { InfraFile, infraFiles } from "../../render/infraFiles";
-import { readStackConfig, render } from "../../scripts/render";
+import { plainValue } from "../../offline/labMocks";
+import { artifactsOf, readStackConfig, render } from "../../scripts/render";
 import { threeByThreeRawConfig } from "../fixtures/labs";
 
 const REPO = path.resolve(__dirname, "../..");
@@ -81,7 +82,7 @@ export async function renderStack(workDir: string, label: string, stack: string,
   const stackFile = path.join(dir, `Pulumi.${stack}.yaml`);
   fs.writeFileSync(stackFile, stringify({ config }));
   const outDir = path.join(dir, "out");
-  await render({ stack, stackFile, out: outDir, showSecrets: true, previousOutputs: previous?.outputsFile });
+  const { run } = await render({ stack, stackFile, out: outDir, showSecrets: true, previousOutputs: previous?.outputsFile });
   const plan = planOf(config, stack);
   const infra = path.join(outDir, "infra");
   const zones = [plan.dns.zone, ...plan.dns.reverseZones.map((z) => z.zone)].map((zone) => ({
@@ -96,9 +97,10 @@ export async function renderStack(workDir: string, label: string, stack: string,
     chronyConf: read(path.join(infra, "chrony.conf")),
     haproxySecretsEnv: read(path.join(infra, "haproxy-secrets.env")),
   });
+  // The files read back are exactly what the program hands to its delivery commands (their stdin).
+  const delivered = new Map(artifactsOf(run).map((a) => [a.file, plainValue(a.value, true)]));
   for (const file of files) {
-    // infraFiles names each file as the render does: the render wrote exactly these.
-    if (read(path.join(infra, file.id)) !== file.content) throw new Error(`render mismatch for ${file.id}`);
+    if (delivered.get(path.join("infra", file.id)) !== file.content) throw new Error(`the render of ${file.id} differs from what the program delivers`);
   }
   const env = parseEnvFile(read(path.join(infra, "haproxy-secrets.env")));
   const statsPassword = env.OKD_LAB_STATS_PASSWORD;

@@ -145,8 +145,22 @@ describe("installer script, create path", () => {
   it("sets mastersSchedulable: false because the seed lab has a worker", () => {
     const scheduler = bootstrapFiles(parseInstallerOutput(result.stdout).bootstrap).get("/opt/openshift/manifests/cluster-scheduler-02-config.yml")!;
     expect(parse(scheduler).spec.mastersSchedulable).toBe(false);
-    // Only that line changed.
-    expect(scheduler).toContain('  policy:\n    name: ""\n');
+    // Only that line changed from what the (fake) installer wrote.
+    expect(scheduler).toBe(
+      [
+        "apiVersion: config.openshift.io/v1",
+        "kind: Scheduler",
+        "metadata:",
+        "  creationTimestamp: null",
+        "  name: cluster",
+        "spec:",
+        "  mastersSchedulable: false",
+        "  policy:",
+        '    name: ""',
+        "status: {}",
+        "",
+      ].join("\n"),
+    );
   });
 
   it.each(["bootstrap", "master", "worker"] as const)("yields a %s config that ignition-validate accepts", (role) => {

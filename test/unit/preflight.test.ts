@@ -796,6 +796,8 @@ describe("preflight CLI", () => {
         {
           cwd: root,
           encoding: "utf8",
+          // No host tool is reachable: should validation ever pass, no probe could leave the machine.
+          env: { ...process.env, PATH: tmp },
         },
       );
       expect(result.status).toBe(2);
