@@ -118,6 +118,12 @@ export const INFRA_DEFAULTS: NodeSize = { vcpu: 2, memoryMiB: 4096, diskGiB: 20 
 /** The pull secret OKD accepts when no registry credentials are needed. */
 export const OKD_FAKE_PULL_SECRET = '{"auths":{"fake":{"auth":"aWQ6cGFzcwo="}}}';
 
+/** CoreDNS release installed on the infra node, and the sha256 of its linux_amd64 tarball. */
+export const DEFAULT_COREDNS = { version: "1.11.1", sha256: "f96cdee0934c5c12a28bb0fb080bed688fdd7bfdeae2f64984f02bdec2d65498" } as const;
+
+/** The seed's Fedora CoreOS 38 qemu image (OKD 4.13/4.14), uncompressed on the host. */
+export const DEFAULT_FCOS_IMAGE = "/var/lib/libvirt/images/fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2";
+
 export const DEFAULT_ALMALINUX_IMAGE = "https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/AlmaLinux-9-GenericCloud-latest.x86_64.qcow2";
 
 /** Every key the program reads in the `okd-lab` namespace. */
@@ -454,7 +460,7 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
       p.add(`infra.ntpServers[${i}]`, server, "is neither a host name nor an IP address", "use e.g. 2.almalinux.pool.ntp.org");
     }
   });
-  const corednsVersion = readString(p, "infra.coredns.version", corednsObj.version, undefined, "1.11.1");
+  const corednsVersion = readString(p, "infra.coredns.version", corednsObj.version, DEFAULT_COREDNS.version, DEFAULT_COREDNS.version);
   if (corednsVersion !== "" && !/^\d+\.\d+\.\d+$/.test(corednsVersion)) {
     p.add("infra.coredns.version", corednsVersion, "must be a release version like 1.11.1 (no leading v)", "use a version from the CoreDNS releases page");
   }
@@ -468,7 +474,11 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
     haproxyMaxconn: readPositiveInt(p, "infra.haproxyMaxconn", infraObj.haproxyMaxconn, 20000, "connections"),
     coredns: {
       version: corednsVersion,
-      sha256: readSha256(p, "infra.coredns.sha256", corednsObj.sha256, true, "the tarball is verified before it is installed") ?? "",
+      // The default digest belongs to the default release only; another version needs its own.
+      sha256:
+        corednsObj.sha256 === undefined && corednsVersion === DEFAULT_COREDNS.version
+          ? DEFAULT_COREDNS.sha256
+          : (readSha256(p, "infra.coredns.sha256", corednsObj.sha256, true, `the tarball of CoreDNS ${corednsVersion} is verified before it is installed`) ?? ""),
     },
   };
 
@@ -518,7 +528,7 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
   });
 
   const fcosObj = readObject(p, "fcos", raw.fcos, ["image", "sha256"]);
-  const fcosImage = readImage(p, "fcos.image", fcosObj.image, undefined);
+  const fcosImage = readImage(p, "fcos.image", fcosObj.image, DEFAULT_FCOS_IMAGE);
   const fcosIsUrl = /^https?:\/\//.test(fcosImage);
   const fcos: FcosConfig = {
     image: fcosImage,
