@@ -478,7 +478,8 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
       sha256:
         corednsObj.sha256 === undefined && corednsVersion === DEFAULT_COREDNS.version
           ? DEFAULT_COREDNS.sha256
-          : (readSha256(p, "infra.coredns.sha256", corednsObj.sha256, true, `the tarball of CoreDNS ${corednsVersion} is verified before it is installed`) ?? ""),
+          : (readSha256(p, "infra.coredns.sha256", corednsObj.sha256, true, `the tarball of CoreDNS ${corednsVersion} is verified before it is installed`) ??
+            ""),
     },
   };
 
