@@ -89,7 +89,10 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   for (const warning of warnings) pulumi.log.warn(warning);
   const plan = buildLabPlan(config);
   if (options.checkHostAssets ?? true) checkInstallerAssets(config, plan);
-  const libvirtUri = readLibvirtUri();
+  const libvirtUri = readLibvirtUri() ?? process.env.LIBVIRT_DEFAULT_URI;
+  if (!libvirtUri) {
+    throw new pulumi.RunError("okd-lab: libvirt:uri is not set and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system");
+  }
 
   const provider = new libvirt.Provider("libvirt", { uri: libvirtUri });
   const withLibvirt: pulumi.ComponentResourceOptions = { providers: [provider] };

@@ -379,3 +379,25 @@ describe("scaling against existing installer assets", () => {
     ]);
   }, 30000);
 });
+
+describe("libvirt connection", () => {
+  it("is required: without libvirt:uri or LIBVIRT_DEFAULT_URI the run stops before any resource", async () => {
+    const saved = process.env.LIBVIRT_DEFAULT_URI;
+    delete process.env.LIBVIRT_DEFAULT_URI;
+    try {
+      const config = { ...devConfig() };
+      delete config["libvirt:uri"];
+      const recorder: RecordedResource[] = [];
+      await expect(runLabUnderMocks({ stack: "dev", config, recorder })).rejects.toThrow(
+        "okd-lab: libvirt:uri is not set and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system",
+      );
+      expect(recorder).toEqual([]);
+    } finally {
+      if (saved !== undefined) process.env.LIBVIRT_DEFAULT_URI = saved;
+    }
+  });
+
+  it("is handed to the one explicit libvirt provider", () => {
+    expect(find(dev, "pulumi:providers:libvirt", "libvirt").inputs.uri).toBe("qemu:///system");
+  });
+});
