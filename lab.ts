@@ -42,11 +42,12 @@ function fcosImage(config: LabConfig): BaseImage {
 }
 
 /** Checks the host's installer assets against the config before anything is registered. */
-function checkInstallerAssets(config: LabConfig, plan: LabPlan): void {
+/** Checks the host's installer assets against the config; returns when they were generated. */
+function checkInstallerAssets(config: LabConfig, plan: LabPlan): Date | undefined {
   const drift = installConfigDrift(config.okd.assetsDir, renderInstallConfig(plan, config.okd, "ssh-ed25519 AAAA compare"));
   switch (drift.kind) {
     case "none":
-      return;
+      return undefined;
     case "changed":
       throw new pulumi.RunError(
         `okd-lab: the installer assets in ${config.okd.assetsDir} were generated for another install-config (${drift.fields.join(", ")} changed). ` +
@@ -66,12 +67,24 @@ function checkInstallerAssets(config: LabConfig, plan: LabPlan): void {
       return unreachable;
     }
   }
-  if (config.bootstrap.enabled && drift.generatedAt && Date.now() - drift.generatedAt.getTime() > IGNITION_CERT_LIFETIME_MS) {
-    pulumi.log.warn(
-      `okd-lab: the installer assets were generated ${drift.generatedAt.toISOString()}, more than 24 hours ago; their certificates have expired. ` +
-        "A bootstrap node created from them will not complete: finish the installation with the nodes you have, or start over with new assets.",
-    );
-  }
+  return drift.generatedAt;
+}
+
+/**
+ * Warns when this run would create the bootstrap from assets older than their certificates: the
+ * previous outputs tell whether the bootstrap exists already.
+ */
+function warnIfStaleBootstrap(generatedAt: Date | undefined, previousNodes: pulumi.Output<unknown>): void {
+  if (!generatedAt || Date.now() - generatedAt.getTime() <= IGNITION_CERT_LIFETIME_MS) return;
+  previousNodes.apply((nodes) => {
+    const exists = Array.isArray(nodes) && nodes.some((n) => (n as { role?: string }).role === "bootstrap");
+    if (!exists) {
+      pulumi.log.warn(
+        `okd-lab: the installer assets were generated ${generatedAt.toISOString()}, more than 24 hours ago; their certificates have expired. ` +
+          "A bootstrap node created from them will not complete: finish the installation with the nodes you have, or start over with new assets.",
+      );
+    }
+  });
 }
 
 export interface CreateLabOptions {
@@ -88,7 +101,7 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   const { config, warnings } = readLabConfig();
   for (const warning of warnings) pulumi.log.warn(warning);
   const plan = buildLabPlan(config);
-  if (options.checkHostAssets ?? true) checkInstallerAssets(config, plan);
+  const assetsGeneratedAt = (options.checkHostAssets ?? true) ? checkInstallerAssets(config, plan) : undefined;
   const libvirtUri = readLibvirtUri() ?? process.env.LIBVIRT_DEFAULT_URI;
   if (!libvirtUri) {
     throw new pulumi.RunError("okd-lab: libvirt:uri is not set and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system");
@@ -138,6 +151,7 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   // SOA serials continue from this stack's last run: unchanged records keep their serial.
   const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
   const previousZones = self.getOutput(DNS_ZONES_OUTPUT) as pulumi.Output<Record<string, ZoneSerialState> | undefined>;
+  if (config.bootstrap.enabled) warnIfStaleBootstrap(assetsGeneratedAt, self.getOutput("nodes"));
   const zones = previousZones.apply((previous) => renderZones(plan.dns, previous ?? undefined).files);
   const files = infraFiles<pulumi.Input<string>>({
     corefile: renderCorefile(plan.dns),

@@ -353,6 +353,13 @@ describe("scaling against existing installer assets", () => {
     expect(run.warnings.join("\n")).toContain("the installer assets were generated 2000-01-01T00:00:00.000Z, more than 24 hours ago");
   }, 30000);
 
+  it("does not warn about old assets when the bootstrap exists already", async () => {
+    recordAssets(await installConfigOf(withAssets()), "2000-01-01T00:00:00Z");
+    const previous = { nodes: [{ name: "okd-bootstrap", role: "bootstrap", ip: "10.56.0.11" }] };
+    const run = await runLabUnderMocks({ stack: "dev", config: withAssets(), checkHostAssets: true, previousOutputs: previous });
+    expect(run.warnings).toEqual([]);
+  }, 30000);
+
   it("removing a worker deletes exactly its resources", async () => {
     const two = {
       ...devConfig(),
