@@ -18,6 +18,16 @@ const DNS_LABEL_RULE = "must be a DNS label (lowercase letters, digits and '-', 
 const FCOS_URL = "https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/38.20230918.3.0/x86_64/fcos-qemu.qcow2.xz";
 const FCOS_XZ_PATH = "/var/lib/libvirt/images/fcos-38.qcow2.xz";
 
+/** The installer settings of a `dev` stack that sets none of them. */
+const DEV_OKD_DEFAULTS = {
+  installer: "openshift-install",
+  assetsDir: ".okd/dev",
+  pullSecret: OKD_FAKE_PULL_SECRET,
+  networkType: "OVNKubernetes",
+  clusterNetwork: [{ cidr: "10.128.0.0/14", hostPrefix: 23 }],
+  serviceNetwork: ["172.30.0.0/16"],
+};
+
 /** Every problem parseLabConfig reports for `raw`, or none. */
 function problemsOf(raw: RawLabConfig): string[] {
   try {
@@ -486,14 +496,7 @@ describe("parseLabConfig applies defaults", () => {
     expect(config.masters).toEqual([{ name: "master", ip: "10.56.0.12", ...ROLE_MINIMUMS.master }]);
     expect(config.workers).toEqual([{ name: "worker", ip: "10.56.0.13", ...ROLE_MINIMUMS.worker }]);
     expect(config.sshAuthorizedKeys).toEqual([]);
-    expect(config.okd).toEqual({
-      installer: "openshift-install",
-      assetsDir: ".okd/dev",
-      pullSecret: OKD_FAKE_PULL_SECRET,
-      networkType: "OVNKubernetes",
-      clusterNetwork: [{ cidr: "10.128.0.0/14", hostPrefix: 23 }],
-      serviceNetwork: ["172.30.0.0/16"],
-    });
+    expect(config.okd).toEqual(DEV_OKD_DEFAULTS);
     expect(config.fcos).toEqual({ image: "/var/lib/libvirt/images/fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2", sha256: undefined });
     expect(config.approveCsrs).toBe(false);
   });
@@ -578,14 +581,7 @@ const FULL: RawLabConfig = {
   masters: [{ name: "master", ip: "10.56.0.12", vcpu: 4, memoryMiB: 16384, diskGiB: 100 }],
   workers: [{ name: "worker", ip: "10.56.0.13", vcpu: 2, memoryMiB: 8192, diskGiB: 100 }],
   sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA you@host"],
-  okd: {
-    installer: "openshift-install",
-    assetsDir: ".okd/dev",
-    pullSecret: OKD_FAKE_PULL_SECRET,
-    networkType: "OVNKubernetes",
-    clusterNetwork: [{ cidr: "10.128.0.0/14", hostPrefix: 23 }],
-    serviceNetwork: ["172.30.0.0/16"],
-  },
+  okd: DEV_OKD_DEFAULTS,
   fcos: { image: FCOS_URL, sha256: "a".repeat(64) },
   approveCsrs: true,
 };
