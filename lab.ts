@@ -15,6 +15,7 @@ import { LabNetwork } from "./components/LabNetwork";
 import { BaseImage, LabStorage } from "./components/LabStorage";
 import { LabConfig } from "./config/labConfig";
 import { readLabConfig, readLibvirtUri } from "./config/readConfig";
+import { CsrApprovalRequest } from "./host/csrApproval";
 import { installConfigDrift } from "./host/installerState";
 import { renderInstallConfig } from "./ignition/installConfig";
 import { renderInstallerScript } from "./ignition/installerScript";
@@ -26,13 +27,17 @@ import { INFRA_ADMIN_USER, renderCloudInit } from "./render/cloudInit";
 import { renderCorefile } from "./render/corefile";
 import { renderHaproxyCfg, STATS_PASSWORD_ENV } from "./render/haproxyCfg";
 import { infraFiles } from "./render/infraFiles";
-import { renderApproveCsrsScript } from "./render/approveCsrsScript";
 import { renderLabOutputs } from "./render/labOutputs";
 import { renderReadinessGateScript } from "./render/readinessGate";
 import { renderZones, ZoneSerialState, zoneFileName } from "./render/zoneFiles";
 
 /** Certificates in the installer's Ignition expire after 24 hours. */
 const IGNITION_CERT_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+/** Seconds the CSR approval waits for the new nodes to join. */
+const APPROVAL_TIMEOUT_SECONDS = 3600;
+/** The approval command, relative to the project directory. */
+const APPROVE_CSRS_SCRIPT = "scripts/approveCsrs.ts";
 
 /** Name of the stack output that carries each zone's serial and digest to the next run. */
 export const DNS_ZONES_OUTPUT = "dnsZones";
@@ -221,13 +226,21 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   );
 
   if (config.approveCsrs) {
-    // Re-runs (as an update) whenever the node list changes, and only approves for these names.
-    const joining = plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => n.fqdn);
+    // Re-runs (as a replacement) whenever the node list changes. It approves only what each
+    // joining node's kubelet files (host/csrPolicy.ts); nodes Ready already get nothing new.
+    const request: CsrApprovalRequest = {
+      oc: "oc",
+      kubeconfig: path.resolve(config.okd.assetsDir, "auth", "kubeconfig"),
+      nodes: plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => ({ name: n.name, fqdn: n.fqdn, ip: n.ip, role: n.role })),
+      timeoutSeconds: APPROVAL_TIMEOUT_SECONDS,
+    };
     new command.local.Command(
       "approve-csrs",
       {
-        create: renderApproveCsrsScript({ nodes: joining, kubeconfig: path.resolve(config.okd.assetsDir, "auth", "kubeconfig") }),
-        interpreter: ["/bin/bash", "-c"],
+        // No shell: node runs the approval with the request as its one argument.
+        interpreter: ["node", "--require", "ts-node/register/transpile-only", APPROVE_CSRS_SCRIPT],
+        create: JSON.stringify(request),
+        dir: __dirname,
       },
       { dependsOn: nodes },
     );

@@ -2,6 +2,7 @@
  * The whole program under Pulumi mocks: which resources it registers, under which parents, in
  * which order, what stays secret, and what an update would change.
  */
+import * as nodePath from "node:path";
 import { isSecret, LabRun, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
 import { diffRuns } from "../../offline/planDiff";
 import { planJson } from "../../scripts/render";
@@ -291,8 +292,17 @@ describe("CSR approval", () => {
   it("when on, runs after every FCOS node and approves only the stack's masters and workers", async () => {
     const run = await runLabUnderMocks({ stack: "dev", config: { ...devConfig(), "okd-lab:approveCsrs": true } });
     const approve = find(run, "command:local:Command", "approve-csrs");
-    const script = approve.inputs.create as string;
-    expect(script).toContain("nodes=('master.okd-lab.okd.local' 'worker.okd-lab.okd.local')");
+    // The one approval implementation (host/csrApproval.ts), run without a shell.
+    expect(approve.inputs.interpreter).toEqual(["node", "--require", "ts-node/register/transpile-only", "scripts/approveCsrs.ts"]);
+    expect(JSON.parse(approve.inputs.create as string)).toEqual({
+      oc: "oc",
+      kubeconfig: nodePath.resolve(".okd/dev/auth/kubeconfig"),
+      nodes: [
+        { name: "master", fqdn: "master.okd-lab.okd.local", ip: "10.56.0.12", role: "master" },
+        { name: "worker", fqdn: "worker.okd-lab.okd.local", ip: "10.56.0.13", role: "worker" },
+      ],
+      timeoutSeconds: 3600,
+    });
     for (const node of ["bootstrap-bootstrap", "master-master", "worker-worker"]) {
       expect(approve.dependsOn.some((u) => u.endsWith(`::${node}-domain`))).toBe(true);
     }
