@@ -14,6 +14,7 @@ import { InstallerAssets } from "./components/InstallerAssets";
 import { LabNetwork } from "./components/LabNetwork";
 import { BaseImage, LabStorage } from "./components/LabStorage";
 import { LabConfig } from "./config/labConfig";
+import { libvirtUriProblem } from "./config/libvirtUri";
 import { readLabConfig, readLibvirtUri } from "./config/readConfig";
 import { CsrApprovalRequest } from "./host/csrApproval";
 import { installConfigDrift } from "./host/installerState";
@@ -107,10 +108,13 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   for (const warning of warnings) pulumi.log.warn(warning);
   const plan = buildLabPlan(config);
   const assetsGeneratedAt = (options.checkHostAssets ?? true) ? checkInstallerAssets(config, plan) : undefined;
-  const libvirtUri = readLibvirtUri() ?? process.env.LIBVIRT_DEFAULT_URI;
+  const configuredUri = readLibvirtUri();
+  const libvirtUri = configuredUri ?? process.env.LIBVIRT_DEFAULT_URI;
   if (!libvirtUri) {
     throw new pulumi.RunError("okd-lab: libvirt:uri is not set and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system");
   }
+  const uriProblem = libvirtUriProblem(libvirtUri, configuredUri === undefined ? "LIBVIRT_DEFAULT_URI" : "libvirt:uri");
+  if (uriProblem) throw new pulumi.RunError(uriProblem);
 
   const provider = new libvirt.Provider("libvirt", { uri: libvirtUri });
   const withLibvirt: pulumi.ComponentResourceOptions = { providers: [provider] };
