@@ -17,7 +17,7 @@ import { LabConfig } from "./config/labConfig";
 import { libvirtUriProblem } from "./config/libvirtUri";
 import { readLabConfig, readLibvirtUri } from "./config/readConfig";
 import { CsrApprovalRequest } from "./host/csrApproval";
-import { installConfigDrift } from "./host/installerState";
+import { assetsDirProblem, installConfigDrift } from "./host/installerState";
 import { renderInstallConfig } from "./ignition/installConfig";
 import { renderInstallerScript } from "./ignition/installerScript";
 import { installerManifests, mastersSchedulable } from "./ignition/machineConfigs";
@@ -28,7 +28,7 @@ import { INFRA_ADMIN_USER, renderCloudInit } from "./render/cloudInit";
 import { renderCorefile } from "./render/corefile";
 import { renderHaproxyCfg, STATS_PASSWORD_ENV } from "./render/haproxyCfg";
 import { infraFiles } from "./render/infraFiles";
-import { renderLabOutputs } from "./render/labOutputs";
+import { infraKnownHostsLine, renderLabOutputs } from "./render/labOutputs";
 import { renderReadinessGateScript } from "./render/readinessGate";
 import { renderZones, ZoneSerialState, zoneFileName } from "./render/zoneFiles";
 
@@ -47,9 +47,10 @@ function fcosImage(config: LabConfig): BaseImage {
   return config.fcos.image.startsWith("/") ? { kind: "path", path: config.fcos.image } : { kind: "url", url: config.fcos.image, sha256: config.fcos.sha256 };
 }
 
-/** Checks the host's installer assets against the config before anything is registered. */
 /** Checks the host's installer assets against the config; returns when they were generated. */
 function checkInstallerAssets(config: LabConfig, plan: LabPlan): Date | undefined {
+  const folderProblem = assetsDirProblem(config.okd.assetsDir, config.stack);
+  if (folderProblem) throw new pulumi.RunError(folderProblem);
   const drift = installConfigDrift(config.okd.assetsDir, renderInstallConfig(plan, config.okd, "ssh-ed25519 AAAA compare"));
   switch (drift.kind) {
     case "none":
@@ -140,8 +141,20 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     withLibvirt,
   );
 
-  const cloudInit = authorizedKeys.apply((keys) =>
-    renderCloudInit({ infra: plan.infra, network: plan.network, domain: plan.cluster.domain, coredns: config.infra.coredns, sshAuthorizedKeys: keys }),
+  // The infra node's SSH host key: installed by cloud-init, pinned by every connection to it.
+  const infraHostKey = new tls.PrivateKey("infra-ssh-host-key", { algorithm: "ED25519" });
+  // A secret as a whole: the user data carries the host's private key.
+  const cloudInit = pulumi.secret(
+    pulumi.all([authorizedKeys, infraHostKey.privateKeyOpenssh, infraHostKey.publicKeyOpenssh]).apply(([keys, privateKey, publicKey]) =>
+      renderCloudInit({
+        infra: plan.infra,
+        network: plan.network,
+        domain: plan.cluster.domain,
+        coredns: config.infra.coredns,
+        sshAuthorizedKeys: keys,
+        sshHostKey: { privateKey, publicKey },
+      }),
+    ),
   );
   const infraNode = new InfraNode(
     "infra",
@@ -177,6 +190,7 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     host: plan.infra.ip,
     user: INFRA_ADMIN_USER,
     privateKey: labKey.privateKeyOpenssh,
+    hostKey: infraHostKey.publicKeyOpenssh,
     files,
     domainId: infraNode.domainId,
   });
@@ -255,6 +269,7 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     ...text,
     statsPassword: pulumi.secret(statsPassword.result),
     sshPrivateKey: pulumi.secret(labKey.privateKeyOpenssh),
+    knownHosts: infraHostKey.publicKeyOpenssh.apply((key) => infraKnownHostsLine(plan, key)),
     kubeadminPassword: pulumi.secret(installer.output.apply((o) => o.kubeadminPassword)),
     kubeconfig: pulumi.unsecret(installer.output.apply((o) => o.kubeconfig)),
     [DNS_ZONES_OUTPUT]: zones.apply((all) => Object.fromEntries(all.map((f) => [f.zone, { serial: f.serial, digest: f.digest }]))),
