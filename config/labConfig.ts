@@ -371,7 +371,8 @@ function readSha256(p: Problems, path: string, value: unknown, required: boolean
  */
 function readInfraImage(p: Problems, image: unknown, sha256: unknown): { image: string; imageSha256?: string } {
   if (image === undefined) {
-    if (sha256 !== undefined) p.add("infra.imageSha256", sha256, "belongs to okd-lab:infra.image, which is not set", "remove it, or set okd-lab:infra.image too");
+    if (sha256 !== undefined)
+      p.add("infra.imageSha256", sha256, "belongs to okd-lab:infra.image, which is not set", "remove it, or set okd-lab:infra.image too");
     return { image: DEFAULT_ALMALINUX_IMAGE.url, imageSha256: DEFAULT_ALMALINUX_IMAGE.sha256 };
   }
   const path = readImage(p, "infra.image", image, undefined);
