@@ -77,7 +77,7 @@ describe("resources of the dev stack", () => {
     expect(domain.inputs.cpu).toEqual({ mode: "host-passthrough" });
     expect(domain.inputs.autostart).toBe(true);
     const nic = (domain.inputs.networkInterfaces as Record<string, unknown>[])[0];
-    expect(nic).toMatchObject({ hostname: "worker", mac: "52:54:00:38:00:0d", addresses: ["10.56.0.13"], waitForLease: false });
+    expect(nic).toEqual({ networkId: "lab-network-id", mac: "52:54:00:38:00:0d", waitForLease: false });
     expect(find(dev, "libvirt:index/volume:Volume", "worker-worker-root").inputs.size).toBe(100 * 1024 ** 3);
     expect(find(dev, "libvirt:index/domain:Domain", "infra-domain").inputs.name).toBe("okd-infra");
   });
@@ -90,9 +90,11 @@ describe("resources of the dev stack", () => {
     }
   });
 
-  it("never replaces a base volume (and with it every VM) because its image source changed", () => {
+  it("ignores no base volume input, so `--replace` on a base re-uploads the recorded image", () => {
+    // The engine resets ignoreChanges paths to the old inputs whenever old state exists, also
+    // under --replace (pulumi v3.248.0 pkg/resource/deploy/step_generator.go).
     for (const name of ["lab-infra-base", "lab-fcos-base"]) {
-      expect(find(dev, "libvirt:index/volume:Volume", name).ignoreChanges).toEqual(["source"]);
+      expect(find(dev, "libvirt:index/volume:Volume", name).options.ignoreChanges).toEqual([]);
     }
   });
 
@@ -150,8 +152,8 @@ describe("resources of the dev stack", () => {
     expect(haproxy.dependsOn).toContain(urnOf(find(dev, "command:remote:Command", "infra-config-file:haproxy-secrets.env"), dev));
   });
 
-  it("ignores Ignition changes on existing nodes and installer input changes after creation", () => {
-    expect(find(dev, "libvirt:index/ignition:Ignition", "worker-worker-ignition").ignoreChanges).toEqual(["content"]);
+  it("rewrites Ignition files with current content, never replaces a domain for it, and runs the installer once", () => {
+    expect(find(dev, "libvirt:index/ignition:Ignition", "worker-worker-ignition").ignoreChanges).toEqual([]);
     expect(find(dev, "libvirt:index/domain:Domain", "worker-worker-domain").ignoreChanges).toEqual(["coreosIgnition"]);
     expect(find(dev, "command:local:Command", "okd-installer-create").ignoreChanges).toEqual(["create", "environment"]);
   });
@@ -235,7 +237,7 @@ describe("updates", () => {
     const grown = await next(config, dev);
     expect(diffRuns(dev, grown)).toEqual({
       created: [
-        "command:local:Command::worker-worker2-dhcp-release",
+        "command:local:Command::worker-worker2-dhcp",
         "libvirt:index/domain:Domain::worker-worker2-domain",
         "libvirt:index/ignition:Ignition::worker-worker2-ignition",
         "libvirt:index/volume:Volume::worker-worker2-root",
@@ -260,7 +262,7 @@ describe("updates", () => {
     expect(diffRuns(dev, dropped)).toEqual({
       created: [],
       deleted: [
-        "command:local:Command::bootstrap-bootstrap-dhcp-release",
+        "command:local:Command::bootstrap-bootstrap-dhcp",
         "libvirt:index/domain:Domain::bootstrap-bootstrap-domain",
         "libvirt:index/ignition:Ignition::bootstrap-bootstrap-ignition",
         "libvirt:index/volume:Volume::bootstrap-bootstrap-root",
@@ -276,10 +278,17 @@ describe("updates", () => {
     expect(haproxy).not.toContain("10.56.0.11");
   }, 30000);
 
-  it("releases a deleted node's DHCP reservation on delete", () => {
-    const cleanup = find(dev, "command:local:Command", "bootstrap-bootstrap-dhcp-release");
-    expect(cleanup.inputs.delete).toContain("net-update okd-net delete ip-dhcp-host \"<host mac='52:54:00:38:00:0b' name='bootstrap' ip='10.56.0.11'/>\"");
-    expect(cleanup.dependsOn).toContain(urnOf(find(dev, "libvirt:index/domain:Domain", "bootstrap-bootstrap-domain"), dev));
+  it("reserves each VM's address before its domain and releases it after the domain is deleted", () => {
+    for (const [node, host] of [
+      ["bootstrap-bootstrap", "<host mac='52:54:00:38:00:0b' name='bootstrap' ip='10.56.0.11'/>"],
+      ["infra", "<host mac='52:54:00:38:00:0a' name='okd-infra' ip='10.56.0.10'/>"],
+    ]) {
+      const reservation = find(dev, "command:local:Command", `${node}-dhcp`);
+      expect(reservation.inputs.create).toContain(`net-update okd-net add-last ip-dhcp-host "${host}"`);
+      expect(reservation.inputs.delete).toContain(`net-update okd-net delete ip-dhcp-host "${host}"`);
+      // The domain depends on the reservation: created after it, deleted before it.
+      expect(find(dev, "libvirt:index/domain:Domain", `${node}-domain`).dependsOn).toContain(urnOf(reservation, dev));
+    }
   });
 });
 
@@ -355,7 +364,7 @@ describe("scaling against existing installer assets", () => {
 
   it("does not warn about old assets when the bootstrap exists already", async () => {
     recordAssets(await installConfigOf(withAssets()), "2000-01-01T00:00:00Z");
-    const previous = { nodes: [{ name: "okd-bootstrap", role: "bootstrap", ip: "10.56.0.11" }] };
+    const previous = { nodes: [{ name: "okd-bootstrap", role: "bootstrap", ip: "10.56.0.11", vcpu: 4, memoryMiB: 16384, diskGiB: 100 }] };
     const run = await runLabUnderMocks({ stack: "dev", config: withAssets(), checkHostAssets: true, previousOutputs: previous });
     expect(run.warnings).toEqual([]);
   }, 30000);
@@ -373,7 +382,7 @@ describe("scaling against existing installer assets", () => {
     const diff = diffRuns(grown, shrunk);
     expect(diff.created).toEqual([]);
     expect(diff.deleted).toEqual([
-      "command:local:Command::worker-worker2-dhcp-release",
+      "command:local:Command::worker-worker2-dhcp",
       "libvirt:index/domain:Domain::worker-worker2-domain",
       "libvirt:index/ignition:Ignition::worker-worker2-ignition",
       "libvirt:index/volume:Volume::worker-worker2-root",
