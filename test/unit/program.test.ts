@@ -417,3 +417,93 @@ describe("libvirt connection", () => {
     expect(find(dev, "pulumi:providers:libvirt", "libvirt").inputs.uri).toBe("qemu:///system");
   });
 });
+
+describe("resource options (recorded in plan.json, so a render shows what a replacement does)", () => {
+  const libvirtObjects = () => dev.resources.filter((r) => r.custom && r.type.startsWith("libvirt:index/"));
+
+  it("plan.json carries every resource's options", () => {
+    const plan = JSON.parse(planJson(dev, false)) as { resources: { name: string; options: Record<string, unknown> }[] };
+    const domain = plan.resources.find((r) => r.name === "worker-worker-domain")!;
+    expect(domain.options).toEqual({
+      deleteBeforeReplace: true,
+      ignoreChanges: ["coreosIgnition"],
+      replaceOnChanges: [],
+      additionalSecretOutputs: [],
+      protect: false,
+      retainOnDelete: false,
+      aliases: [],
+    });
+    expect(plan.resources.every((r) => typeof r.options === "object")).toBe(true);
+  });
+
+  it("deletes every named libvirt object before creating its replacement (libvirt names are unique)", () => {
+    expect(libvirtObjects()).toHaveLength(16);
+    for (const r of libvirtObjects()) expect([r.name, r.options.deleteBeforeReplace]).toEqual([r.name, true]);
+  });
+
+  it("protects and retains nothing, so destroy removes the whole lab", () => {
+    for (const r of dev.resources) expect([r.name, r.options.protect, r.options.retainOnDelete]).toEqual([r.name, false, false]);
+  });
+
+  it("ignores changes only where a new value must not replace or re-run something", () => {
+    const ignoring = dev.resources.filter((r) => r.options.ignoreChanges.length > 0).map((r) => [r.name, r.options.ignoreChanges]);
+    expect(ignoring).toEqual(
+      expect.arrayContaining([
+        ["okd-installer-create", ["create", "environment"]],
+        ["bootstrap-bootstrap-domain", ["coreosIgnition"]],
+        ["master-master-domain", ["coreosIgnition"]],
+        ["worker-worker-domain", ["coreosIgnition"]],
+      ]),
+    );
+    expect(ignoring).toHaveLength(4);
+  });
+
+  it("keeps the outputs of every secret-bearing resource secret", () => {
+    for (const name of ["bootstrap-bootstrap-ignition", "master-master-ignition", "worker-worker-ignition"]) {
+      expect(find(dev, "libvirt:index/ignition:Ignition", name).options.additionalSecretOutputs).toEqual(["content"]);
+    }
+    expect(find(dev, "command:local:Command", "okd-installer-create").options.additionalSecretOutputs).toEqual(["stdout"]);
+    expect(find(dev, "command:remote:Command", "infra-config-file:haproxy-secrets.env").options.additionalSecretOutputs).toContain("stdin");
+    for (const r of dev.resources.filter((x) => x.type === "command:remote:Command")) {
+      // The connection holds the lab's private key.
+      expect([r.name, r.options.additionalSecretOutputs]).toEqual([r.name, expect.arrayContaining(["connection"])]);
+    }
+  });
+
+  it("takes over the reservation cleanups of earlier versions instead of deleting them (which would drop the reservations)", () => {
+    for (const node of ["infra", "bootstrap-bootstrap", "master-master", "worker-worker"]) {
+      expect(find(dev, "command:local:Command", `${node}-dhcp`).options.aliases).toEqual([`${node}-dhcp-release`]);
+    }
+  });
+
+  it("never puts a remote command's previous output into its SSH environment", () => {
+    // @pulumi/command 1.2.1 sets PULUMI_COMMAND_STDOUT/STDERR over SSH unless addPreviousOutputInEnv
+    // is false (provider/pkg/provider/remote/commandOutputs.go); sshd refuses them with a warning.
+    const remote = dev.resources.filter((r) => r.type === "command:remote:Command");
+    expect(remote.length).toBeGreaterThan(5);
+    for (const r of remote) expect([r.name, r.inputs.addPreviousOutputInEnv]).toEqual([r.name, false]);
+  });
+});
+
+describe("README recipes rely on these options", () => {
+  it("re-provisioning a node (--replace its root volume and Ignition): both take current inputs, the domain follows", () => {
+    for (const kind of ["volume:Volume::worker-worker-root", "ignition:Ignition::worker-worker-ignition"]) {
+      const [type, name] = [`libvirt:index/${kind.split("::")[0]}`, kind.split("::")[1]];
+      const r = find(dev, type, name);
+      // No ignoreChanges: under --replace the engine would hand back the old inputs (step_generator.go).
+      expect(r.options).toMatchObject({ ignoreChanges: [], deleteBeforeReplace: true });
+    }
+    // The domain's disk refers to the root volume's id: a delete-before-replace of the volume
+    // replaces the domain too (its `disk` list is ForceNew in resource_libvirt_domain.go).
+    const domain = find(dev, "libvirt:index/domain:Domain", "worker-worker-domain");
+    expect(domain.inputs.disks).toEqual([{ volumeId: "worker-worker-root-id" }]);
+    expect(domain.options.deleteBeforeReplace).toBe(true);
+  });
+
+  it("a new boot image applies to a new lab: the base volumes ignore nothing and take the recorded image", () => {
+    for (const name of ["lab-infra-base", "lab-fcos-base"]) {
+      expect(find(dev, "libvirt:index/volume:Volume", name).options).toMatchObject({ ignoreChanges: [], deleteBeforeReplace: true });
+    }
+    expect(find(dev, "libvirt:index/volume:Volume", "lab-fcos-base").inputs.source).toBe((dev.outputs.baseImages as { fcos: { image: string } }).fcos.image);
+  });
+});
