@@ -766,7 +766,7 @@ export function checkOrphans(ctx: PreflightContext, probe: HostProbe): Preflight
     check,
     status: "fail",
     detail:
-      `${orphans.map(describeObject).join(", ")} exist in libvirt but not in the state of stack ${stack} (left by a failed run or another lab): ` +
+      `${orphans.map(describeObject).join(", ")} ${orphans.length === 1 ? "exists" : "exist"} in libvirt but not in the state of stack ${stack} (left by a failed run or another lab): ` +
       `'pulumi up' would fail with "already exists" or reuse a stale volume`,
     fix: `remove them: ${removalCommands(uri, orphans).join("; ")}`,
   };
