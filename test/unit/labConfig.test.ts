@@ -72,6 +72,19 @@ function errorOf(raw: RawLabConfig): LabConfigError {
 
 /** One bad value at one key path, and the exact line the user reads for it. */
 const ONE_PROBLEM: [string, string, unknown, string][] = [
+  // Day 2.
+  [
+    "recreateNodes names only nodes of the lab",
+    "recreateNodes",
+    ["wrker"],
+    'okd-lab:recreateNodes[0] = "wrker": names no node of this lab. Fix: use a name from okd-lab:infra.name, bootstrap, masters or workers (okd-infra, bootstrap, master, worker).',
+  ],
+  [
+    "recreateNodes is a list of names",
+    "recreateNodes",
+    "worker",
+    'okd-lab:recreateNodes = "worker": must be a list of non-empty strings. Fix: write it as a YAML list, e.g. [worker].',
+  ],
   // Network.
   [
     "a CIDR without four octets is malformed",
@@ -584,6 +597,7 @@ const FULL: RawLabConfig = {
   okd: DEV_OKD_DEFAULTS,
   fcos: { image: FCOS_URL, sha256: "a".repeat(64) },
   approveCsrs: true,
+  recreateNodes: ["worker"],
 };
 
 /** Values of every JSON type, none of which fits every key. */
