@@ -12,7 +12,7 @@ import {
 import { seedRawConfig, TEST_COREDNS_SHA256 } from "../fixtures/labs";
 
 /** The `okd-lab` keys one problem line lists when a top-level key is unknown. */
-const TOP_LEVEL_KEYS = "cluster, network, pool, infra, bootstrap, masters, workers, sshAuthorizedKeys, okd, fcos, approveCsrs";
+const TOP_LEVEL_KEYS = "cluster, network, pool, infra, bootstrap, masters, workers, sshAuthorizedKeys, okd, fcos, approveCsrs, recreateNodes";
 const INFRA_KEYS = "name, ip, vcpu, memoryMiB, diskGiB, image, dnsForwarders, ntpServers, haproxyMaxconn, coredns";
 const DNS_LABEL_RULE = "must be a DNS label (lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')";
 const FCOS_URL = "https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/38.20230918.3.0/x86_64/fcos-qemu.qcow2.xz";
