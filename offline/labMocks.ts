@@ -1,6 +1,6 @@
 /**
  * Runs the real okd-lab program under Pulumi mocks, without the Pulumi CLI or libvirt, and
- * records every resource it registers: type, name, parent, dependencies and inputs. Used by
+ * records every resource it registers: type, name, parent, dependencies, resource options and inputs. Used by
  * `npm run render`, `npm run bench` and the component tests.
  *
  * What the mocks stand in for: libvirt objects get ids; the generated SSH key, the stats

@@ -77,6 +77,9 @@ describe("resources of the dev stack", () => {
     expect(domain.inputs.cpu).toEqual({ mode: "host-passthrough" });
     expect(domain.inputs.autostart).toBe(true);
     const nic = (domain.inputs.networkInterfaces as Record<string, unknown>[])[0];
+    // No `addresses`: the provider reads them back from DHCP leases (domainGetIfacesInfo in
+    // terraform-provider-libvirt v0.8.1 domain.go), so a second `pulumi up` would show a change;
+    // the reservation is the `-dhcp` host command's.
     expect(nic).toEqual({ networkId: "lab-network-id", mac: "52:54:00:38:00:0d", waitForLease: false });
     expect(find(dev, "libvirt:index/volume:Volume", "worker-worker-root").inputs.size).toBe(100 * 1024 ** 3);
     expect(find(dev, "libvirt:index/domain:Domain", "infra-domain").inputs.name).toBe("okd-infra");
@@ -494,7 +497,8 @@ describe("README recipes rely on these options", () => {
       expect(r.options).toMatchObject({ ignoreChanges: [], deleteBeforeReplace: true });
     }
     // The domain's disk refers to the root volume's id: a delete-before-replace of the volume
-    // replaces the domain too (its `disk` list is ForceNew in resource_libvirt_domain.go).
+    // replaces the domain too (calculateDependentReplacements in step_generator.go; the domain's
+    // `disk` list is ForceNew in resource_libvirt_domain.go).
     const domain = find(dev, "libvirt:index/domain:Domain", "worker-worker-domain");
     expect(domain.inputs.disks).toEqual([{ volumeId: "worker-worker-root-id" }]);
     expect(domain.options.deleteBeforeReplace).toBe(true);
