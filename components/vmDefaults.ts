@@ -106,7 +106,9 @@ export function dhcpReservation(
       ),
       interpreter: ["/bin/bash", "-c"],
     },
-    // Earlier versions only removed the reservation, under the name <node>-dhcp-release.
+    // Earlier versions only removed the reservation, under the name <node>-dhcp-release: taken over,
+    // it is updated, and an update without an `update` script runs `create` (@pulumi/command 1.2.1
+    // local/commandController.go), which adds the reservation idempotently.
     { ...opts, aliases: [{ name: `${name}-release` }] },
   );
 }

@@ -171,12 +171,18 @@ export function guardChanges(previous: DeployedLab | undefined, plan: LabPlan, c
   const allowed = new Set(config.recreateNodes);
 
   for (const vm of vms) {
-    const was = old.get(identityOf(vm));
+    const infra = vm.role === "infra";
+    // There is one infra VM: whatever its name, the deployed one is the one this run compares with.
+    const was = infra ? previous.vms.find((d) => d.role === "infra") : old.get(identityOf(vm));
     if (was === undefined) {
       refused.push(...newVmConflicts(vm, previous.vms, kept));
       continue;
     }
-    const infra = vm.role === "infra";
+    if (infra && was.name !== vm.domainName) {
+      refused.push(
+        `${vm.key}.name: ${q(was.name)} -> ${q(vm.domainName)}: the infra VM would be deleted and built again under its new name, and every node resolves through it. Keep ${q(was.name)}, or ${NEW_LAB}.`,
+      );
+    }
     if (was.ip !== vm.ip) {
       // network_interface is not ForceNew: the update only rewrites the DHCP host entry
       // (updateOrAddHost in resource_libvirt_domain.go) and never touches the running VM.

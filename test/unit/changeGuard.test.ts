@@ -113,6 +113,16 @@ describe("refused changes stop the run before any resource is registered", () =>
     );
   }, 30000);
 
+  it("the infra VM's name, also together with its address", async () => {
+    const { message } = await refusal({ "okd-lab:infra": { name: "infra2", ip: "10.56.0.20", coredns: { version: "1.11.1", sha256: TEST_COREDNS_SHA256 } } });
+    const lines = message.split("\n");
+    expect(lines[1]).toBe(
+      '  - okd-lab:infra.name: "okd-infra" -> "infra2": the infra VM would be deleted and built again under its new name, and every node resolves through it. Keep "okd-infra", or build a new lab instead: npm run destroy, then npm run up.',
+    );
+    expect(lines[2]).toMatch(/^ {2}- okd-lab:infra\.ip: "10\.56\.0\.10" -> "10\.56\.0\.20": /);
+    expect(lines).toHaveLength(3);
+  }, 30000);
+
   it("the network's name and CIDR: the network would be replaced under the running VMs", async () => {
     const { message } = await refusal({ "okd-lab:network": { name: "lab-net", cidr: "10.56.0.0/23" } });
     expect(message).toBe(
