@@ -691,8 +691,9 @@ function describeObject(o: LibvirtObject): string {
 }
 
 /**
- * libvirt objects that carry this lab's names (its domains, network and pool, and every volume in
- * its pool: root disks, `.ign` files, the cloud-init ISO, base images) but are not in the stack's
+ * libvirt objects that carry this lab's names (its domains, also those of nodes no longer in the
+ * config whose disks are in the pool, its network and pool, and every volume in its pool: root
+ * disks, `.ign` files, the cloud-init ISO, base images) but are not in the stack's
  * state. A failed run leaves them: the provider defines and starts a domain before it records
  * it, and creates Ignition and cloud-init volumes before uploading them (resource_libvirt_domain.go
  * create, provider issue #1150). The next `pulumi up` then fails with "already exists", or, for a
@@ -742,10 +743,11 @@ export function checkOrphans(ctx: PreflightContext, probe: HostProbe): Preflight
   const running = new Set(ctx.domains.running);
   const pools = list(["pool-list", "--all", "--name"]);
   const volumes = pools.includes(pool) ? parseVolList(probe.run("virsh", ["-c", uri, "vol-list", "--pool", pool])?.stdout ?? "") : [];
+  // The lab's domains, and those of nodes no longer in the config whose volumes are in the pool.
+  const fromVolumes = volumes.map((v) => /^(.+?)(-root\.qcow2|\.ign|-cloudinit\.iso)$/.exec(v)?.[1]).filter((d): d is string => d !== undefined);
+  const domainNames = [...new Set([ctx.plan.infra.domainName, ...ctx.plan.nodes.map((n) => n.domainName), ...fromVolumes])];
   const present: LibvirtObject[] = [
-    ...[ctx.plan.infra.domainName, ...ctx.plan.nodes.map((n) => n.domainName)]
-      .filter((d) => ctx.domains!.defined.includes(d))
-      .map((name): LibvirtObject => ({ kind: "domain", name, running: running.has(name) })),
+    ...domainNames.filter((d) => ctx.domains!.defined.includes(d)).map((name): LibvirtObject => ({ kind: "domain", name, running: running.has(name) })),
     ...volumes.map((name): LibvirtObject => ({ kind: "volume", name, pool })),
     ...(list(["net-list", "--all", "--name"]).includes(ctx.plan.network.name) ? [{ kind: "network" as const, name: ctx.plan.network.name }] : []),
     ...(pools.includes(pool) ? [{ kind: "pool" as const, name: pool }] : []),

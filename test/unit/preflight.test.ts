@@ -797,6 +797,16 @@ describe("libvirt objects left outside the stack's state", () => {
     );
   });
 
+  it("finds the domain of a node no longer in the config by its disks in the pool", () => {
+    // A failed run added worker2; the user then took it out of the config.
+    const host = labHost(fullState());
+    host.commands[`virsh -c ${URI} list --name --all`] = ok("okd-infra\nokd-bootstrap\nokd-master\nokd-worker\nokd-worker2\n");
+    host.commands[`virsh -c ${URI} vol-list --pool okd-lab`] = volList([...VOLUMES, ...NODE_VOLUMES, "okd-worker2-root.qcow2", "okd-worker2.ign"]);
+    expect(orphans(host).fix).toBe(
+      "remove them: virsh -c qemu:///system undefine okd-worker2; virsh -c qemu:///system vol-delete okd-worker2-root.qcow2 --pool okd-lab; virsh -c qemu:///system vol-delete okd-worker2.ign --pool okd-lab",
+    );
+  });
+
   it("undefines a stopped leftover domain without destroying it first", () => {
     const host = labHost(fullState().filter((o) => o.name !== "okd-worker"));
     host.commands[`virsh -c ${URI} list --name --state-running`] = ok("okd-infra\n");
