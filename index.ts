@@ -1,16 +1,18 @@
 /**
- * okd-lab: the Pulumi entry point. Configuration errors end the run with the list of problems,
- * before any resource is registered, and without a stack trace.
+ * okd-lab: the Pulumi entry point. Configuration errors, and a boot image the host cannot run, end
+ * the run before any resource is registered, without a stack trace.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfigError } from "./config/labConfig";
-import { createLab } from "./lab";
+import { BootImageError } from "./host/bootImageChoice";
+import { createLab, prepareLab } from "./lab";
 
-function main(): Record<string, unknown> {
+async function main(): Promise<Record<string, unknown>> {
   try {
-    return createLab();
+    // Host facts first (the installer's boot image, the CPU), then every resource.
+    return createLab(await prepareLab());
   } catch (err) {
-    if (err instanceof LabConfigError) throw new pulumi.RunError(err.message);
+    if (err instanceof LabConfigError || err instanceof BootImageError) throw new pulumi.RunError(err.message);
     throw err;
   }
 }

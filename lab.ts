@@ -15,7 +15,10 @@ import { LabNetwork } from "./components/LabNetwork";
 import { BaseImage, LabStorage } from "./components/LabStorage";
 import { LabConfig } from "./config/labConfig";
 import { readLabConfig, readLibvirtUri } from "./config/readConfig";
+import { BOOT_IMAGE_OUTPUT, BootImageRecord, checkHostCpu, chooseBootImage } from "./host/bootImageChoice";
+import { realHostProbe } from "./host/hostProbe";
 import { installConfigDrift } from "./host/installerState";
+import { HostProbe, remoteHostOf } from "./host/preflight";
 import { renderInstallConfig } from "./ignition/installConfig";
 import { renderInstallerScript } from "./ignition/installerScript";
 import { installerManifests, mastersSchedulable } from "./ignition/machineConfigs";
@@ -37,8 +40,10 @@ const IGNITION_CERT_LIFETIME_MS = 24 * 60 * 60 * 1000;
 /** Name of the stack output that carries each zone's serial and digest to the next run. */
 export const DNS_ZONES_OUTPUT = "dnsZones";
 
-function fcosImage(config: LabConfig): BaseImage {
-  return config.fcos.image.startsWith("/") ? { kind: "path", path: config.fcos.image } : { kind: "url", url: config.fcos.image, sha256: config.fcos.sha256 };
+function baseImageOf(record: BootImageRecord): BaseImage {
+  return record.image.startsWith("/")
+    ? { kind: "path", path: record.image }
+    : { kind: "url", url: record.image, sha256: record.sha256, uncompressedSha256: record.uncompressedSha256, origin: record.source };
 }
 
 /** Checks the host's installer assets against the config before anything is registered. */
@@ -87,6 +92,55 @@ function warnIfStaleBootstrap(generatedAt: Date | undefined, previousNodes: pulu
   });
 }
 
+export interface PrepareLabOptions {
+  /** The host the facts come from (the installer's stream metadata, the CPU); default the real one. */
+  probe?: HostProbe;
+  /**
+   * Check the libvirt host's CPU against the boot image (default true). The offline render turns it
+   * off: it does not run on the libvirt host.
+   */
+  checkHostCpu?: boolean;
+}
+
+/** Everything `createLab` needs from the host and the previous run, gathered before any resource. */
+export interface PreparedLab {
+  config: LabConfig;
+  libvirtUri: string;
+  /** This stack's own outputs from its last update (SOA serials, nodes, boot image). */
+  self: pulumi.StackReference;
+  /** The cluster nodes' boot image, chosen once per lab. */
+  bootImage: BootImageRecord;
+}
+
+/** Awaits a previous output of this stack as a plain value (undefined on a new stack). */
+async function previousOutput(self: pulumi.StackReference, name: string): Promise<unknown> {
+  const details = await self.getOutputDetails(name);
+  return details.value ?? details.secretValue;
+}
+
+/**
+ * Reads and validates the config, reads this stack's previous outputs, chooses the boot image and
+ * checks the libvirt host's CPU against it: every host fact the lab needs, before any resource.
+ */
+export async function prepareLab(options: PrepareLabOptions = {}): Promise<PreparedLab> {
+  const { config, warnings } = readLabConfig();
+  for (const warning of warnings) pulumi.log.warn(warning);
+  const libvirtUri = readLibvirtUri() ?? process.env.LIBVIRT_DEFAULT_URI;
+  if (!libvirtUri) {
+    throw new pulumi.RunError("okd-lab: libvirt:uri is not set and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system");
+  }
+  const probe = options.probe ?? realHostProbe();
+  const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
+  const [previousImage, previousNodes] = await Promise.all([previousOutput(self, BOOT_IMAGE_OUTPUT), previousOutput(self, "nodes")]);
+  const labExists = Array.isArray(previousNodes) && previousNodes.length > 0;
+  const choice = chooseBootImage(config, { previous: previousImage, labExists }, probe);
+  for (const warning of choice.warnings) pulumi.log.warn(warning);
+  if (options.checkHostCpu ?? true) {
+    for (const warning of checkHostCpu(choice.record, libvirtUri, remoteHostOf(libvirtUri), probe)) pulumi.log.warn(warning);
+  }
+  return { config, libvirtUri, self, bootImage: choice.record };
+}
+
 export interface CreateLabOptions {
   /**
    * Compare the installer assets already on this host with the config (default true). The
@@ -97,15 +151,10 @@ export interface CreateLabOptions {
 }
 
 /** Builds the whole lab and returns the stack outputs. */
-export function createLab(options: CreateLabOptions = {}): Record<string, unknown> {
-  const { config, warnings } = readLabConfig();
-  for (const warning of warnings) pulumi.log.warn(warning);
+export function createLab(prepared: PreparedLab, options: CreateLabOptions = {}): Record<string, unknown> {
+  const { config, libvirtUri, self } = prepared;
   const plan = buildLabPlan(config);
   const assetsGeneratedAt = (options.checkHostAssets ?? true) ? checkInstallerAssets(config, plan) : undefined;
-  const libvirtUri = readLibvirtUri() ?? process.env.LIBVIRT_DEFAULT_URI;
-  if (!libvirtUri) {
-    throw new pulumi.RunError("okd-lab: libvirt:uri is not set and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system");
-  }
 
   const provider = new libvirt.Provider("libvirt", { uri: libvirtUri });
   const withLibvirt: pulumi.ComponentResourceOptions = { providers: [provider] };
@@ -124,7 +173,7 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     {
       pool: config.pool,
       infraImage: config.infra.image,
-      fcosImage: fcosImage(config),
+      fcosImage: baseImageOf(prepared.bootImage),
       cacheDir: path.resolve(".okd", `${config.stack}-images`),
       volumePrefix: plan.cluster.name,
     },
@@ -149,7 +198,6 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   );
 
   // SOA serials continue from this stack's last run: unchanged records keep their serial.
-  const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
   const previousZones = self.getOutput(DNS_ZONES_OUTPUT) as pulumi.Output<Record<string, ZoneSerialState> | undefined>;
   if (config.bootstrap.enabled) warnIfStaleBootstrap(assetsGeneratedAt, self.getOutput("nodes"));
   const zones = previousZones.apply((previous) => renderZones(plan.dns, previous ?? undefined).files);
@@ -240,6 +288,7 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     sshPrivateKey: pulumi.secret(labKey.privateKeyOpenssh),
     kubeadminPassword: pulumi.secret(installer.output.apply((o) => o.kubeadminPassword)),
     kubeconfig: pulumi.unsecret(installer.output.apply((o) => o.kubeconfig)),
+    [BOOT_IMAGE_OUTPUT]: prepared.bootImage,
     [DNS_ZONES_OUTPUT]: zones.apply((all) => Object.fromEntries(all.map((f) => [f.zone, { serial: f.serial, digest: f.digest }]))),
   };
 }

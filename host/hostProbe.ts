@@ -13,8 +13,15 @@ export const PROBE_TIMEOUT_SECONDS = 30;
 /** Seconds curl may take for one HEAD request, redirects included. */
 export const HEAD_TIMEOUT_SECONDS = 15;
 
-function run(cmd: string, args: string[]): CommandResult | undefined {
-  const result = spawnSync(cmd, args, { encoding: "utf8", timeout: PROBE_TIMEOUT_SECONDS * 1000, stdio: ["ignore", "pipe", "pipe"] });
+function run(cmd: string, args: string[], input?: string): CommandResult | undefined {
+  const result = spawnSync(cmd, args, {
+    encoding: "utf8",
+    timeout: PROBE_TIMEOUT_SECONDS * 1000,
+    input,
+    stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    // Stream metadata is a few hundred kB.
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const error = result.error as NodeJS.ErrnoException | undefined;
   if (error?.code === "ENOENT") return undefined;
   if (error) return { status: -1, stdout: result.stdout ?? "", stderr: `${error.message}` };
