@@ -93,6 +93,12 @@ function warnIfStaleBootstrap(generatedAt: Date | undefined, previousNodes: pulu
 }
 
 export interface PrepareLabOptions {
+  /**
+   * Compare the installer assets already on this host with the config (default true). The
+   * offline render turns it off: it renders a stack file whose secrets it cannot decrypt, so a
+   * comparison with the host's real assets would report changes that are not there.
+   */
+  checkHostAssets?: boolean;
   /** The host the facts come from (the installer's stream metadata, the CPU); default the real one. */
   probe?: HostProbe;
   /**
@@ -105,6 +111,9 @@ export interface PrepareLabOptions {
 /** Everything `createLab` needs from the host and the previous run, gathered before any resource. */
 export interface PreparedLab {
   config: LabConfig;
+  plan: LabPlan;
+  /** When the installer assets on this host were generated, if they exist. */
+  assetsGeneratedAt?: Date;
   libvirtUri: string;
   /** This stack's own outputs from its last update (SOA serials, nodes, boot image). */
   self: pulumi.StackReference;
@@ -125,6 +134,8 @@ async function previousOutput(self: pulumi.StackReference, name: string): Promis
 export async function prepareLab(options: PrepareLabOptions = {}): Promise<PreparedLab> {
   const { config, warnings } = readLabConfig();
   for (const warning of warnings) pulumi.log.warn(warning);
+  const plan = buildLabPlan(config);
+  const assetsGeneratedAt = (options.checkHostAssets ?? true) ? checkInstallerAssets(config, plan) : undefined;
   const libvirtUri = readLibvirtUri() ?? process.env.LIBVIRT_DEFAULT_URI;
   if (!libvirtUri) {
     throw new pulumi.RunError("okd-lab: libvirt:uri is not set and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system");
@@ -138,23 +149,12 @@ export async function prepareLab(options: PrepareLabOptions = {}): Promise<Prepa
   if (options.checkHostCpu ?? true) {
     for (const warning of checkHostCpu(choice.record, libvirtUri, remoteHostOf(libvirtUri), probe)) pulumi.log.warn(warning);
   }
-  return { config, libvirtUri, self, bootImage: choice.record };
-}
-
-export interface CreateLabOptions {
-  /**
-   * Compare the installer assets already on this host with the config (default true). The
-   * offline render turns it off: it renders a stack file whose secrets it cannot decrypt, so a
-   * comparison with the host's real assets would report changes that are not there.
-   */
-  checkHostAssets?: boolean;
+  return { config, plan, assetsGeneratedAt, libvirtUri, self, bootImage: choice.record };
 }
 
 /** Builds the whole lab and returns the stack outputs. */
-export function createLab(prepared: PreparedLab, options: CreateLabOptions = {}): Record<string, unknown> {
-  const { config, libvirtUri, self } = prepared;
-  const plan = buildLabPlan(config);
-  const assetsGeneratedAt = (options.checkHostAssets ?? true) ? checkInstallerAssets(config, plan) : undefined;
+export function createLab(prepared: PreparedLab): Record<string, unknown> {
+  const { config, plan, assetsGeneratedAt, libvirtUri, self } = prepared;
 
   const provider = new libvirt.Provider("libvirt", { uri: libvirtUri });
   const withLibvirt: pulumi.ComponentResourceOptions = { providers: [provider] };

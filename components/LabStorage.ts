@@ -56,7 +56,10 @@ export class LabStorage extends pulumi.ComponentResource {
     let fcosSource = args.fcosImage.kind === "path" ? args.fcosImage.path : "";
     const fcosDependsOn: pulumi.Resource[] = [];
     if (args.fcosImage.kind === "url") {
-      const fileName = new URL(args.fcosImage.url).pathname.split("/").pop()!.replace(/\.(xz|gz)$/, "");
+      const fileName = new URL(args.fcosImage.url).pathname
+        .split("/")
+        .pop()!
+        .replace(/\.(xz|gz)$/, "");
       const dest = `${args.cacheDir}/${fileName}`;
       const checkHint =
         args.fcosImage.origin === "installer"

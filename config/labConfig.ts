@@ -606,15 +606,30 @@ function readBootImage(p: Problems, raw: RawLabConfig): BootImageConfig {
   const sha256 = readSha256(p, `${key}.sha256`, obj.sha256, isUrl, "a downloaded image is verified before use");
   if (image === undefined) {
     if (obj.sha256 !== undefined) {
-      p.add(`${key}.sha256`, obj.sha256, "belongs to an image URL, and okd-lab:bootImage.image is not set", "set the image URL too, or remove the sha256 to use the installer's image");
+      p.add(
+        `${key}.sha256`,
+        obj.sha256,
+        "belongs to an image URL, and okd-lab:bootImage.image is not set",
+        "set the image URL too, or remove the sha256 to use the installer's image",
+      );
     }
   } else if (image.startsWith("/") && /\.(xz|gz)$/.test(image)) {
     const tool = image.endsWith(".xz") ? "unxz" : "gunzip";
-    p.add(`${key}.image`, image, "a host path must be an uncompressed qcow2", `run '${tool} ${image}' and point at the .qcow2, or give the http(s) URL and its sha256`);
+    p.add(
+      `${key}.image`,
+      image,
+      "a host path must be an uncompressed qcow2",
+      `run '${tool} ${image}' and point at the .qcow2, or give the http(s) URL and its sha256`,
+    );
   } else if (image.startsWith("/") && !image.endsWith(".qcow2")) {
     p.add(`${key}.image`, image, "a host path must be a .qcow2 image", "use the CoreOS qemu image (e.g. fedora-coreos-<version>-qemu.x86_64.qcow2)");
   } else if (isUrl && !/\.qcow2(\.xz|\.gz)?$/.test(image.split(/[?#]/)[0])) {
-    p.add(`${key}.image`, image, "a URL must name a .qcow2, .qcow2.xz or .qcow2.gz image", "use the qemu image URL from 'openshift-install coreos print-stream-json'");
+    p.add(
+      `${key}.image`,
+      image,
+      "a URL must name a .qcow2, .qcow2.xz or .qcow2.gz image",
+      "use the qemu image URL from 'openshift-install coreos print-stream-json'",
+    );
   }
   return { image, sha256, key };
 }

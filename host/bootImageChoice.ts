@@ -76,7 +76,9 @@ export function installerBootImage(config: LabConfig, probe: HostProbe): BootIma
   }
   if (result.status !== 0) {
     const why = result.stderr.trim().split("\n").pop() || `exit status ${result.status}`;
-    throw new BootImageError(`${fromInstaller(config)}, and it failed: ${why}. Fix: check that ${installer} is an OKD openshift-install for linux/amd64, ${SET_IMAGE_FIX}.`);
+    throw new BootImageError(
+      `${fromInstaller(config)}, and it failed: ${why}. Fix: check that ${installer} is an OKD openshift-install for linux/amd64, ${SET_IMAGE_FIX}.`,
+    );
   }
   try {
     const image = parseStreamMetadata(result.stdout);

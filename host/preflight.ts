@@ -530,7 +530,12 @@ export function checkBootImage(ctx: PreflightContext, probe: HostProbe): Preflig
     const [sentence, fix] = named.error.split(" Fix: ");
     const detail = sentence.replace(/\.$/, "");
     return reused
-      ? { check, status: "warn", detail: `${detail}; fine for the existing lab in ${assetsDir}, which keeps the image recorded in its stack outputs`, fix: fix?.replace(/\.$/, "") }
+      ? {
+          check,
+          status: "warn",
+          detail: `${detail}; fine for the existing lab in ${assetsDir}, which keeps the image recorded in its stack outputs`,
+          fix: fix?.replace(/\.$/, ""),
+        }
       : { check, status: "fail", detail, fix: fix?.replace(/\.$/, "") };
   }
   const result = checkImage(check, `${key}.image`, named.image, probe, "");

@@ -220,8 +220,12 @@ export async function runLabUnderMocks(options: LabRunOptions): Promise<LabRun> 
     // Loaded after setMocks, as Pulumi's mocks require.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { createLab, prepareLab } = require("../lab") as typeof import("../lab");
-    const prepared = await prepareLab({ probe: options.hostProbe, checkHostCpu: options.checkHostCpu ?? false });
-    const result = createLab(prepared, { checkHostAssets: options.checkHostAssets ?? false });
+    const prepared = await prepareLab({
+      probe: options.hostProbe,
+      checkHostAssets: options.checkHostAssets ?? false,
+      checkHostCpu: options.checkHostCpu ?? false,
+    });
+    const result = createLab(prepared);
     const outputs: Record<string, unknown> = {};
     if (!options.preview) {
       for (const [key, value] of Object.entries(result)) {

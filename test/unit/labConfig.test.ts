@@ -758,14 +758,14 @@ describe("the boot image keys: okd-lab:bootImage, and the seed's okd-lab:fcos", 
       "a .gz host path",
       { bootImage: { image: "/var/lib/libvirt/images/scos.qcow2.gz" } },
       [
-        'okd-lab:bootImage.image = "/var/lib/libvirt/images/scos.qcow2.gz": a host path must be an uncompressed qcow2. Fix: run \'gunzip /var/lib/libvirt/images/scos.qcow2.gz\' and point at the .qcow2, or give the http(s) URL and its sha256.',
+        "okd-lab:bootImage.image = \"/var/lib/libvirt/images/scos.qcow2.gz\": a host path must be an uncompressed qcow2. Fix: run 'gunzip /var/lib/libvirt/images/scos.qcow2.gz' and point at the .qcow2, or give the http(s) URL and its sha256.",
       ],
     ],
     [
       "a URL that is not a qcow2",
       { bootImage: { image: "https://example.test/scos.iso", sha256: "d".repeat(64) } },
       [
-        'okd-lab:bootImage.image = "https://example.test/scos.iso": a URL must name a .qcow2, .qcow2.xz or .qcow2.gz image. Fix: use the qemu image URL from \'openshift-install coreos print-stream-json\'.',
+        "okd-lab:bootImage.image = \"https://example.test/scos.iso\": a URL must name a .qcow2, .qcow2.xz or .qcow2.gz image. Fix: use the qemu image URL from 'openshift-install coreos print-stream-json'.",
       ],
     ],
     [

@@ -55,7 +55,8 @@ const PENRYN_FLAGS =
 const EPYC_FLAGS = `${WESTMERE_FLAGS.replace(" vmx", " svm")} avx avx2 bmi1 bmi2 f16c fma abm movbe xsave`;
 
 /** The host CPU element of `virsh capabilities` on a DL380 G7: a model plus the features beyond it. */
-const WESTMERE_HOST_CPU = "<cpu>\n      <arch>x86_64</arch>\n      <model>Westmere</model>\n      <vendor>Intel</vendor>\n      <feature name='vmx'/>\n    </cpu>";
+const WESTMERE_HOST_CPU =
+  "<cpu>\n      <arch>x86_64</arch>\n      <model>Westmere</model>\n      <vendor>Intel</vendor>\n      <feature name='vmx'/>\n    </cpu>";
 /** Its expansion: the features `virsh cpu-baseline --features` (libvirt 9.0) printed for the Westmere model here. */
 const baseline = (features: string) =>
   `<cpu mode='custom' match='exact'>\n  <model fallback='forbid'>Westmere</model>\n${features
@@ -714,10 +715,7 @@ describe("installer", () => {
   });
 
   it.each([
-    [
-      "openshift-install 4.13.0-0.okd-2023-09-30-084937\nbuilt from commit x\n",
-      { version: "4.13.0-0.okd-2023-09-30-084937", major: 4, minor: 13, okd: true },
-    ],
+    ["openshift-install 4.13.0-0.okd-2023-09-30-084937\nbuilt from commit x\n", { version: "4.13.0-0.okd-2023-09-30-084937", major: 4, minor: 13, okd: true }],
     ["openshift-install v4.1.0\n", { version: "4.1.0", major: 4, minor: 1, okd: false }],
     ["openshift-install 4.19.0-okd-scos.1\n", { version: "4.19.0-okd-scos.1", major: 4, minor: 19, okd: true }],
     ["openshift-install 5.0.0-okd-scos.ec.1\n", { version: "5.0.0-okd-scos.ec.1", major: 5, minor: 0, okd: true }],
@@ -725,7 +723,6 @@ describe("installer", () => {
   ])("parseInstallerVersion(%j)", (stdout, expected) => {
     expect(parseInstallerVersion(stdout)).toEqual(expected);
   });
-
 });
 
 describe("images", () => {
@@ -768,7 +765,9 @@ describe("images", () => {
   });
 
   it("fails without a configured image when the installer cannot name one", () => {
-    const host = hostWith((h) => (h.commands["openshift-install coreos print-stream-json"] = { status: 1, stdout: "", stderr: 'level=fatal msg="unknown command"\n' }));
+    const host = hostWith(
+      (h) => (h.commands["openshift-install coreos print-stream-json"] = { status: 1, stdout: "", stderr: 'level=fatal msg="unknown command"\n' }),
+    );
     expect(line(checkBootImage(ctxOf(configOf(withoutImage())), probeOf(host)))).toBe(
       "FAIL  boot-image: okd-lab:bootImage.image is not set, so the boot image comes from 'openshift-install coreos print-stream-json' (okd-lab:okd.installer), " +
         'and it failed: level=fatal msg="unknown command". ' +
