@@ -342,13 +342,12 @@ export function checkPool(ctx: PreflightContext, probe: HostProbe): PreflightRes
 export function checkCpu(ctx: PreflightContext, probe: HostProbe): PreflightResult {
   const check = "cpu";
   const image = bootImageOf(ctx, probe);
-  // Without a known image the lab still needs x86-64-v2 (AlmaLinux 9 infra node).
-  const record: BootImageRecord = "error" in image ? { source: "config", image: "(unknown)", cpuLevel: "x86-64-v2" } : image;
-  const what = "error" in image ? "the lab (its AlmaLinux 9 infra node)" : describeRecord(record);
+  // Without a known image the lab still needs x86-64-v2 (its AlmaLinux 9 infra node).
+  const [needed, what] = "error" in image ? (["x86-64-v2", "the lab (its AlmaLinux 9 infra node)"] as const) : [image.cpuLevel, describeRecord(image)];
   const cpu = readHostCpu(ctx.libvirtUri, ctx.remoteHost, probe);
-  if ("error" in cpu) return { check, status: "warn", detail: `${cpu.error}; the CPU was not checked against ${what} (${record.cpuLevel})` };
-  const shortfall = cpuShortfall(cpu, record.cpuLevel, what);
-  if (shortfall !== undefined) return { check, status: "fail", detail: shortfall, fix: cpuFix(record.cpuLevel) };
+  if ("error" in cpu) return { check, status: "warn", detail: `${cpu.error}; the CPU was not checked against ${what} (${needed})` };
+  const shortfall = cpuShortfall(cpu, needed, what);
+  if (shortfall !== undefined) return { check, status: "fail", detail: shortfall, fix: cpuFix(needed) };
   const level = cpuLevelOf(cpu.flags);
   const note = level === "x86-64-v2" ? "; not x86-64-v3, so the newest OKD release it can run is 4.19 (4.20 and later boot CentOS Stream CoreOS 10)" : "";
   return { check, status: "ok", detail: `${level} (${cpu.source}), enough for ${what}${note}` };

@@ -304,6 +304,16 @@ describe("tools", () => {
     expect(checkHostTools(ctxOf(config), probeOf(host)).status).toBe("ok");
   });
 
+  it("needs curl, sha256sum and gzip for the .gz image the installer names", () => {
+    const host = hostWith((h) => {
+      h.commands["openshift-install coreos print-stream-json"] = ok(streamJson("scos-9"));
+      delete h.onPath.gzip;
+    });
+    expect(line(checkHostTools(ctxOf(configOf(withoutImage())), probeOf(host)))).toBe(
+      "FAIL  tools: gzip is missing (the boot image the installer names is a .gz, decompressed on this machine). Fix: sudo dnf install gzip",
+    );
+  });
+
   it("fails naming bind-utils when dig is missing", () => {
     const host = hostWith((h) => delete h.onPath.dig);
     expect(line(checkHostTools(ctxOf(), probeOf(host)))).toBe(
