@@ -141,7 +141,8 @@ export async function prepareLab(options: PrepareLabOptions = {}): Promise<Prepa
     throw new pulumi.RunError("okd-lab: libvirt:uri is not set and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system");
   }
   const probe = options.probe ?? realHostProbe();
-  const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
+  // The bare stack name: the local file backend's legacy layout rejects org/project/stack (FACTS §6).
+  const self = new pulumi.StackReference(pulumi.getStack());
   const [previousImage, previousNodes] = await Promise.all([previousOutput(self, BOOT_IMAGE_OUTPUT), previousOutput(self, "nodes")]);
   const labExists = Array.isArray(previousNodes) && previousNodes.length > 0;
   const choice = chooseBootImage(config, { previous: previousImage, labExists }, probe);
