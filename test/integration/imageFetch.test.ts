@@ -180,6 +180,15 @@ describe("renderImageFetchScript", () => {
     expect(() => renderImageFetchScript(args)).toThrow(message);
   });
 
+  it("decompresses a .gz with gzip, decided from the URL path", () => {
+    expect(renderImageFetchScript({ url: "https://example.test/scos.qcow2.gz?sig=1", sha256: "a".repeat(64), dest: "/x/scos.qcow2" })).toContain(
+      'gzip --decompress --stdout -- "$download" > "$unpacked"',
+    );
+    expect(renderImageFetchScript({ url: "https://example.test/scos.qcow2?name=a.gz", sha256: "a".repeat(64), dest: "/x/scos.qcow2" })).not.toContain(
+      "--decompress",
+    );
+  });
+
   it("decides decompression from the URL path, not from a query string", () => {
     expect(renderImageFetchScript({ url: "https://example.test/fcos.qcow2.xz?sig=1", sha256: "a".repeat(64), dest: "/x/fcos.qcow2" })).toContain(
       "xz --decompress",

@@ -124,6 +124,14 @@ describe("a new lab without a configured image", () => {
     expect(recorder.map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);
   }, 30000);
 
+  it("refuses a configured CentOS Stream CoreOS 10 image on a Westmere too", async () => {
+    const image = "/var/lib/libvirt/images/scos-10.0.20250628-0-qemu.x86_64.qcow2";
+    const config = { ...installerConfig(), "okd-lab:bootImage": { image } };
+    await expect(runLabUnderMocks({ stack: "dev", config, hostProbe: fakeHost("scos-9", WESTMERE), checkHostCpu: true })).rejects.toThrow(
+      `okd-lab: CentOS Stream CoreOS 10 (scos-10.0.20250628-0-qemu.x86_64.qcow2) needs x86-64-v3, and the libvirt host's CPU (/proc/cpuinfo) lacks avx avx2`,
+    );
+  }, 30000);
+
   it("builds the CentOS Stream CoreOS 10 lab on a v3 CPU", async () => {
     const run = await runLabUnderMocks({ stack: "dev", config: installerConfig(), hostProbe: fakeHost("scos-10", HASWELL), checkHostCpu: true });
     expect(run.outputs.bootImage).toMatchObject({ os: { family: "scos", major: 10 }, cpuLevel: "x86-64-v3" });
