@@ -15,7 +15,7 @@ import { LabNetwork } from "./components/LabNetwork";
 import { BaseImage, LabStorage } from "./components/LabStorage";
 import { LabConfig } from "./config/labConfig";
 import { readLabConfig, readLibvirtUri } from "./config/readConfig";
-import { BOOT_IMAGE_OUTPUT, BootImageRecord, checkHostCpu, chooseBootImage } from "./host/bootImageChoice";
+import { BootImageRecord, checkHostCpu, chooseBootImage } from "./host/bootImageChoice";
 import { realHostProbe } from "./host/hostProbe";
 import { installConfigDrift } from "./host/installerState";
 import { HostProbe, remoteHostOf } from "./host/preflight";
@@ -23,6 +23,7 @@ import { renderInstallConfig } from "./ignition/installConfig";
 import { renderInstallerScript } from "./ignition/installerScript";
 import { installerManifests, mastersSchedulable } from "./ignition/machineConfigs";
 import { renderNodeIgnition } from "./ignition/nodeIgnition";
+import { BASE_IMAGES_OUTPUT, BaseImages, DeployedLab, guardChanges, LAB_OUTPUT, NODES_OUTPUT, readDeployedLab } from "./plan/changeGuard";
 import { buildLabPlan, FcosNodePlan, LabPlan } from "./plan/labPlan";
 import { renderChronyClientConf, renderChronyConf } from "./render/chronyConf";
 import { INFRA_ADMIN_USER, renderCloudInit } from "./render/cloudInit";
@@ -30,7 +31,7 @@ import { renderCorefile } from "./render/corefile";
 import { renderHaproxyCfg, STATS_PASSWORD_ENV } from "./render/haproxyCfg";
 import { infraFiles } from "./render/infraFiles";
 import { renderApproveCsrsScript } from "./render/approveCsrsScript";
-import { renderLabOutputs } from "./render/labOutputs";
+import { renderLabOutputs, renderLabRecord } from "./render/labOutputs";
 import { renderReadinessGateScript } from "./render/readinessGate";
 import { renderZones, ZoneSerialState, zoneFileName } from "./render/zoneFiles";
 
@@ -46,7 +47,6 @@ function baseImageOf(record: BootImageRecord): BaseImage {
     : { kind: "url", url: record.image, sha256: record.sha256, uncompressedSha256: record.uncompressedSha256, origin: record.source };
 }
 
-/** Checks the host's installer assets against the config before anything is registered. */
 /** Checks the host's installer assets against the config; returns when they were generated. */
 function checkInstallerAssets(config: LabConfig, plan: LabPlan): Date | undefined {
   const drift = installConfigDrift(config.okd.assetsDir, renderInstallConfig(plan, config.okd, "ssh-ed25519 AAAA compare"));
@@ -79,20 +79,61 @@ function checkInstallerAssets(config: LabConfig, plan: LabPlan): Date | undefine
  * Warns when this run would create the bootstrap from assets older than their certificates: the
  * previous outputs tell whether the bootstrap exists already.
  */
-function warnIfStaleBootstrap(generatedAt: Date | undefined, previousNodes: pulumi.Output<unknown>): void {
+function warnIfStaleBootstrap(generatedAt: Date | undefined, deployed: DeployedLab | undefined): void {
   if (!generatedAt || Date.now() - generatedAt.getTime() <= IGNITION_CERT_LIFETIME_MS) return;
-  previousNodes.apply((nodes) => {
-    const exists = Array.isArray(nodes) && nodes.some((n) => (n as { role?: string }).role === "bootstrap");
-    if (!exists) {
-      pulumi.log.warn(
-        `okd-lab: the installer assets were generated ${generatedAt.toISOString()}, more than 24 hours ago; their certificates have expired. ` +
-          "A bootstrap node created from them will not complete: finish the installation with the nodes you have, or start over with new assets.",
-      );
-    }
-  });
+  if (deployed?.vms.some((vm) => vm.role === "bootstrap")) return;
+  pulumi.log.warn(
+    `okd-lab: the installer assets were generated ${generatedAt.toISOString()}, more than 24 hours ago; their certificates have expired. ` +
+      "A bootstrap node created from them will not complete: finish the installation with the nodes you have, or start over with new assets.",
+  );
 }
 
-export interface PrepareLabOptions {
+/**
+ * Facts about the host and the stack that the program needs before it registers anything. Each
+ * is read by an awaited step in {@link prepareLab}.
+ */
+export interface LabFacts {
+  /** The stack's outputs from its last update; empty for a new stack. */
+  previousOutputs: Record<string, unknown>;
+  /**
+   * The cluster nodes' boot image for this run, before the change guard: the configured one, else
+   * the one recorded for this lab, else the one the installer names.
+   */
+  bootImage: BootImageRecord;
+}
+
+/** Outputs of this stack's last update that the program reads back. */
+const PREVIOUS_OUTPUTS = [NODES_OUTPUT, LAB_OUTPUT, BASE_IMAGES_OUTPUT, DNS_ZONES_OUTPUT] as const;
+
+/**
+ * The stack's own previous outputs, through a StackReference to the bare stack name (the local
+ * file backend's legacy layout rejects org/project/stack names). A read, not a resource the
+ * stack owns; awaited so that the change guard decides before anything is registered.
+ */
+async function readPreviousOutputs(): Promise<Record<string, unknown>> {
+  const self = new pulumi.StackReference(pulumi.getStack());
+  const entries = await Promise.all(
+    PREVIOUS_OUTPUTS.map(async (name) => {
+      const details = await self.getOutputDetails(name);
+      return [name, details.value ?? details.secretValue] as const;
+    }),
+  );
+  return Object.fromEntries(entries.filter(([, value]) => value !== undefined && value !== null));
+}
+
+/**
+ * The awaited preparation: one step per host or stack fact. The boot image needs the previous
+ * outputs (a lab keeps its image), so it is chosen once they are read.
+ */
+export async function prepareLab(config: LabConfig, probe: HostProbe): Promise<LabFacts> {
+  const [previousOutputs] = await Promise.all([readPreviousOutputs()]);
+  const recorded = previousOutputs[BASE_IMAGES_OUTPUT] as { fcos?: unknown } | undefined;
+  const choice = chooseBootImage(config, { previous: recorded?.fcos, labExists: Array.isArray(previousOutputs[NODES_OUTPUT]) }, probe);
+  for (const warning of choice.warnings) pulumi.log.warn(warning);
+  return { previousOutputs, bootImage: choice.record };
+}
+
+export interface CreateLabOptions {
   /**
    * Compare the installer assets already on this host with the config (default true). The
    * offline render turns it off: it renders a stack file whose secrets it cannot decrypt, so a
@@ -108,30 +149,11 @@ export interface PrepareLabOptions {
   checkHostCpu?: boolean;
 }
 
-/** Everything `createLab` needs from the host and the previous run, gathered before any resource. */
-export interface PreparedLab {
-  config: LabConfig;
-  plan: LabPlan;
-  /** When the installer assets on this host were generated, if they exist. */
-  assetsGeneratedAt?: Date;
-  libvirtUri: string;
-  /** This stack's own outputs from its last update (SOA serials, nodes, boot image). */
-  self: pulumi.StackReference;
-  /** The cluster nodes' boot image, chosen once per lab. */
-  bootImage: BootImageRecord;
-}
-
-/** Awaits a previous output of this stack as a plain value (undefined on a new stack). */
-async function previousOutput(self: pulumi.StackReference, name: string): Promise<unknown> {
-  const details = await self.getOutputDetails(name);
-  return details.value ?? details.secretValue;
-}
-
 /**
- * Reads and validates the config, reads this stack's previous outputs, chooses the boot image and
- * checks the libvirt host's CPU against it: every host fact the lab needs, before any resource.
+ * Builds the whole lab and returns the stack outputs: reads and checks the config, awaits the
+ * preparation, lets the change guard decide, and only then registers resources.
  */
-export async function prepareLab(options: PrepareLabOptions = {}): Promise<PreparedLab> {
+export async function createLab(options: CreateLabOptions = {}): Promise<Record<string, unknown>> {
   const { config, warnings } = readLabConfig();
   for (const warning of warnings) pulumi.log.warn(warning);
   const plan = buildLabPlan(config);
@@ -140,23 +162,34 @@ export async function prepareLab(options: PrepareLabOptions = {}): Promise<Prepa
   if (!libvirtUri) {
     throw new pulumi.RunError("okd-lab: libvirt:uri is not set and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system");
   }
+
   const probe = options.probe ?? realHostProbe();
-  // The bare stack name: the local file backend's legacy layout rejects org/project/stack (FACTS §6).
-  const self = new pulumi.StackReference(pulumi.getStack());
-  const [previousImage, previousNodes] = await Promise.all([previousOutput(self, BOOT_IMAGE_OUTPUT), previousOutput(self, "nodes")]);
-  const labExists = Array.isArray(previousNodes) && previousNodes.length > 0;
-  const choice = chooseBootImage(config, { previous: previousImage, labExists }, probe);
-  for (const warning of choice.warnings) pulumi.log.warn(warning);
-  if (options.checkHostCpu ?? true) {
-    for (const warning of checkHostCpu(choice.record, libvirtUri, remoteHostOf(libvirtUri), probe)) pulumi.log.warn(warning);
+  const facts = await prepareLab(config, probe);
+  const deployed = readDeployedLab(facts.previousOutputs);
+  const guard = guardChanges(deployed, plan, config, facts.bootImage);
+  if (guard.refused.length > 0) {
+    throw new pulumi.RunError(
+      `okd-lab: this update would damage the running lab; nothing was changed:\n${guard.refused.map((line) => `  - ${line}`).join("\n")}`,
+    );
   }
-  return { config, plan, assetsGeneratedAt, libvirtUri, self, bootImage: choice.record };
+  for (const line of [...guard.announced, ...guard.notices]) pulumi.log.warn(line);
+  // The CPU against the image the nodes will boot (the guard keeps a deployed lab's own).
+  if (options.checkHostCpu ?? true) {
+    for (const warning of checkHostCpu(guard.baseImages.fcos, libvirtUri, remoteHostOf(libvirtUri), probe)) pulumi.log.warn(warning);
+  }
+  return registerLab(config, plan, libvirtUri, guard.baseImages, facts, deployed, assetsGeneratedAt);
 }
 
-/** Builds the whole lab and returns the stack outputs. */
-export function createLab(prepared: PreparedLab): Record<string, unknown> {
-  const { config, plan, assetsGeneratedAt, libvirtUri, self } = prepared;
-
+/** Registers every resource; called once the guard allowed the run. */
+function registerLab(
+  config: LabConfig,
+  plan: LabPlan,
+  libvirtUri: string,
+  baseImages: BaseImages,
+  facts: LabFacts,
+  deployed: DeployedLab | undefined,
+  assetsGeneratedAt: Date | undefined,
+): Record<string, unknown> {
   const provider = new libvirt.Provider("libvirt", { uri: libvirtUri });
   const withLibvirt: pulumi.ComponentResourceOptions = { providers: [provider] };
 
@@ -173,8 +206,9 @@ export function createLab(prepared: PreparedLab): Record<string, unknown> {
     "lab",
     {
       pool: config.pool,
-      infraImage: config.infra.image,
-      fcosImage: baseImageOf(prepared.bootImage),
+      // The recorded images on a deployed lab (the guard's choice), so base volumes never change.
+      infraImage: baseImages.infra,
+      fcosImage: baseImageOf(baseImages.fcos),
       cacheDir: path.resolve(".okd", `${config.stack}-images`),
       volumePrefix: plan.cluster.name,
     },
@@ -199,15 +233,15 @@ export function createLab(prepared: PreparedLab): Record<string, unknown> {
   );
 
   // SOA serials continue from this stack's last run: unchanged records keep their serial.
-  const previousZones = self.getOutput(DNS_ZONES_OUTPUT) as pulumi.Output<Record<string, ZoneSerialState> | undefined>;
-  if (config.bootstrap.enabled) warnIfStaleBootstrap(assetsGeneratedAt, self.getOutput("nodes"));
-  const zones = previousZones.apply((previous) => renderZones(plan.dns, previous ?? undefined).files);
+  const previousZones = facts.previousOutputs[DNS_ZONES_OUTPUT] as Record<string, ZoneSerialState> | undefined;
+  if (config.bootstrap.enabled) warnIfStaleBootstrap(assetsGeneratedAt, deployed);
+  const zones = renderZones(plan.dns, previousZones).files;
   const files = infraFiles<pulumi.Input<string>>({
     corefile: renderCorefile(plan.dns),
     zones: [plan.dns.zone, ...reverseZones].map((zone) => ({
       zone,
       fileName: zoneFileName(zone),
-      content: zones.apply((all) => all.find((f) => f.zone === zone)!.content),
+      content: zones.find((f) => f.zone === zone)!.content,
     })),
     haproxyCfg: renderHaproxyCfg(plan.loadBalancer),
     chronyConf: renderChronyConf(plan.ntp),
@@ -289,7 +323,8 @@ export function createLab(prepared: PreparedLab): Record<string, unknown> {
     sshPrivateKey: pulumi.secret(labKey.privateKeyOpenssh),
     kubeadminPassword: pulumi.secret(installer.output.apply((o) => o.kubeadminPassword)),
     kubeconfig: pulumi.unsecret(installer.output.apply((o) => o.kubeconfig)),
-    [BOOT_IMAGE_OUTPUT]: prepared.bootImage,
-    [DNS_ZONES_OUTPUT]: zones.apply((all) => Object.fromEntries(all.map((f) => [f.zone, { serial: f.serial, digest: f.digest }]))),
+    [DNS_ZONES_OUTPUT]: Object.fromEntries(zones.map((f) => [f.zone, { serial: f.serial, digest: f.digest }])),
+    [LAB_OUTPUT]: renderLabRecord(plan, config.pool),
+    [BASE_IMAGES_OUTPUT]: baseImages,
   };
 }

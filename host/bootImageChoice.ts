@@ -1,6 +1,6 @@
 /**
  * Chooses the cluster nodes' boot image once per lab, before any resource is registered: the
- * configured image, else the one this lab was built with (the stack's previous `bootImage`
+ * configured image, else the one this lab was built with (the stack's previous `baseImages.fcos`
  * output), else the one the configured installer names (`openshift-install coreos
  * print-stream-json`, as kcli does). Then checks the libvirt host's CPU against it.
  *
@@ -8,30 +8,21 @@
  */
 import * as path from "node:path";
 import { DEFAULT_FCOS_IMAGE, LabConfig } from "../config/labConfig";
-import { BootOs, cpuLevelFor, CpuLevel, describeOs, NEWEST_OKD_FOR, osOfImage, parseStreamMetadata, StreamMetadataError } from "../plan/bootImage";
+import {
+  BootImageRecord,
+  cpuLevelFor,
+  CpuLevel,
+  describeOs,
+  NEWEST_OKD_FOR,
+  osOfImage,
+  parseStreamMetadata,
+  readBootImageRecord,
+  StreamMetadataError,
+} from "../plan/bootImage";
+
+export type { BootImageRecord };
 import { cpuShortfall, readHostCpu } from "./cpuLevel";
 import type { HostProbe } from "./preflight";
-
-/** Name of the stack output that records the chosen image, read back by the next run. */
-export const BOOT_IMAGE_OUTPUT = "bootImage";
-
-/** The boot image of a lab, as recorded in the stack output `bootImage`. */
-export interface BootImageRecord {
-  /** `config`: okd-lab:bootImage/fcos; `installer`: the installer's stream; `seed`: the seed's default of a lab built before this record existed. */
-  source: "config" | "installer" | "seed";
-  /** Uncompressed qcow2 host path, or http(s) URL (`.qcow2`, `.qcow2.xz`, `.qcow2.gz`). */
-  image: string;
-  /** sha256 of the file at `image` (URLs). */
-  sha256?: string;
-  /** sha256 of the decompressed qcow2, when the stream names it. */
-  uncompressedSha256?: string;
-  /** The OS, when the image's name or stream tells it. */
-  os?: BootOs;
-  /** The build, e.g. `39.20231101.3.0`, for images from the installer. */
-  release?: string;
-  /** The CPU level the lab needs with this image. */
-  cpuLevel: CpuLevel;
-}
 
 /** The image cannot be chosen; the message names the key, what failed and the fix. */
 export class BootImageError extends Error {
@@ -43,18 +34,10 @@ export class BootImageError extends Error {
 
 /** What the choice is made from besides the config. */
 export interface BootImageInputs {
-  /** The stack's previous `bootImage` output; undefined on a new stack or one built before it existed. */
+  /** The image this lab's base volume was built from (stack output `baseImages.fcos`); undefined on a new stack or one built before it was recorded. */
   previous?: unknown;
   /** Whether the stack already holds a lab (its previous outputs list nodes). */
   labExists: boolean;
-}
-
-/** A valid record from the previous outputs, or undefined. */
-function previousRecord(value: unknown): BootImageRecord | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
-  const r = value as Partial<BootImageRecord>;
-  if (typeof r.image !== "string" || r.image === "" || !["config", "installer", "seed"].includes(r.source as string)) return undefined;
-  return { ...r, image: r.image, source: r.source!, cpuLevel: r.cpuLevel === "x86-64-v3" ? "x86-64-v3" : cpuLevelFor(r.os) };
 }
 
 /** The message prefix for an image the installer should have named. */
@@ -109,7 +92,7 @@ export function chooseBootImage(config: LabConfig, inputs: BootImageInputs, prob
     return { record: { source: "config", image, sha256, os, cpuLevel: cpuLevelFor(os) }, warnings: [] };
   }
   // Chosen once per lab: a later installer never replaces the base volume every node overlays.
-  const previous = previousRecord(inputs.previous);
+  const previous = readBootImageRecord(inputs.previous);
   if (previous) return { record: previous, warnings: [] };
   if (inputs.labExists) {
     const os = osOfImage(DEFAULT_FCOS_IMAGE);

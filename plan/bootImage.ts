@@ -182,3 +182,51 @@ function osOfStream(stream: string, release: string): BootOs | undefined {
 
 /** The jq filter that prints the qemu image's location and sha256 from the stream metadata. */
 export const STREAM_IMAGE_JQ = `.architectures.x86_64.artifacts.qemu.formats | to_entries[] | .value.disk | .location + " " + .sha256`;
+
+/** The boot image of a lab, as recorded in the stack output `baseImages.fcos` and read back by the next run. */
+export interface BootImageRecord {
+  /** `config`: okd-lab:bootImage/fcos; `installer`: the installer's stream; `seed`: the seed's default of a lab built before the record existed. */
+  source: "config" | "installer" | "seed";
+  /** Uncompressed qcow2 host path, or http(s) URL (`.qcow2`, `.qcow2.xz`, `.qcow2.gz`). */
+  image: string;
+  /** sha256 of the file at `image` (URLs). */
+  sha256?: string;
+  /** sha256 of the decompressed qcow2, when the stream names it. */
+  uncompressedSha256?: string;
+  /** The OS, when the image's name or stream tells it. */
+  os?: BootOs;
+  /** The build, e.g. `39.20231101.3.0`, for images from the installer. */
+  release?: string;
+  /** The CPU level the lab needs with this image. */
+  cpuLevel: CpuLevel;
+}
+
+const isDigest = (v: unknown): v is string => typeof v === "string" && SHA256.test(v);
+
+/**
+ * A record read back from previous outputs; undefined when it has no image. Records written before
+ * these fields existed (`{image, sha256}`) get their OS from the image name.
+ */
+export function readBootImageRecord(value: unknown): BootImageRecord | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const r = value as Record<string, unknown>;
+  if (typeof r.image !== "string" || r.image === "") return undefined;
+  const source = r.source === "installer" || r.source === "seed" ? r.source : "config";
+  const recordedOs = r.os as Partial<BootOs> | undefined;
+  const os =
+    typeof recordedOs === "object" &&
+    recordedOs !== null &&
+    (recordedOs.family === "fcos" || recordedOs.family === "scos") &&
+    typeof recordedOs.major === "number"
+      ? { family: recordedOs.family, major: recordedOs.major }
+      : osOfImage(r.image);
+  return {
+    source,
+    image: r.image,
+    ...(isDigest(r.sha256) ? { sha256: r.sha256 } : {}),
+    ...(isDigest(r.uncompressedSha256) ? { uncompressedSha256: r.uncompressedSha256 } : {}),
+    ...(os ? { os } : {}),
+    ...(typeof r.release === "string" ? { release: r.release } : {}),
+    cpuLevel: r.cpuLevel === "x86-64-v3" ? "x86-64-v3" : cpuLevelFor(os),
+  };
+}
