@@ -40,7 +40,7 @@ it("boots the CentOS Stream CoreOS 9 image the OKD 4.19 installer names", () => 
   const url = "https://rhcos.mirror.openshift.com/art/storage/prod/streams/c9s/builds/9.0.20250515-0/x86_64/scos-9.0.20250515-0-qemu.x86_64.qcow2.gz";
   expect(result.stdout).toContain(`boot image (named by the configured installer): ${url}`);
   const outputs = JSON.parse(fs.readFileSync(path.join(dir, "out/outputs.json"), "utf8"));
-  expect(outputs.bootImage).toMatchObject({ source: "installer", image: url, os: { family: "scos", major: 9 }, cpuLevel: "x86-64-v2" });
+  expect(outputs.baseImages.fcos).toMatchObject({ source: "installer", image: url, os: { family: "scos", major: 9 }, cpuLevel: "x86-64-v2" });
   const plan = JSON.parse(fs.readFileSync(path.join(dir, "out/plan.json"), "utf8")) as { resources: { name: string; inputs: Record<string, unknown> }[] };
   const fetch = plan.resources.find((r) => r.name === "lab-fcos-image")!;
   expect(String(fetch.inputs.create)).toContain(`url='${url}'`);
