@@ -798,7 +798,7 @@ describe("the boot image keys: okd-lab:bootImage, and the seed's okd-lab:fcos", 
       "a .gz host path",
       { bootImage: { image: "/var/lib/libvirt/images/scos.qcow2.gz" } },
       [
-        "okd-lab:bootImage.image = \"/var/lib/libvirt/images/scos.qcow2.gz\": a host path must be an uncompressed qcow2. Fix: run 'gunzip /var/lib/libvirt/images/scos.qcow2.gz' and point at the .qcow2, or give the http(s) URL and its sha256.",
+        "okd-lab:bootImage.image = \"/var/lib/libvirt/images/scos.qcow2.gz\": a host path must be an uncompressed qcow2. Fix: run 'gunzip /var/lib/libvirt/images/scos.qcow2.gz' and point at the .qcow2, or give the https URL and its sha256.",
       ],
     ],
     [

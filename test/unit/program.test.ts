@@ -134,7 +134,7 @@ describe("resources of the dev stack", () => {
     });
     const check = find(run, "command:local:Command", "lab-fcos-image-check");
     expect(check.inputs.create).toContain(`want='${sha}'`);
-    expect(check.inputs.create).toContain("'okd-lab:fcos.sha256'");
+    expect(check.inputs.create).toContain("'okd-lab:bootImage.sha256'");
     const volume = find(run, "libvirt:index/volume:Volume", "lab-fcos-base");
     expect(volume.inputs.source).toBe("/var/lib/libvirt/images/fcos.qcow2");
     expect(volume.dependsOn).toContain(urnOf(check, run));
