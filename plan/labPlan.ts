@@ -83,11 +83,15 @@ export interface LoadBalancedService {
 }
 
 export interface LoadBalancerPlan {
-  /** Address HAProxy binds its frontends and stats page to. */
+  /** Address HAProxy binds its frontends to, on the lab network. */
   bindAddress: string;
   maxconn: number;
   services: LoadBalancedService[];
-  stats: { port: number; user: string };
+  /**
+   * The stats page: bound to the infra node's loopback only (reached with `ssh -L`), so its basic
+   * authentication never crosses the lab network in clear text; e.g. `127.0.0.1:9000`, user `admin`.
+   */
+  stats: { bindAddress: string; port: number; user: string };
 }
 
 export interface NetworkPlan {
@@ -110,7 +114,7 @@ export interface LabPlan {
   ntp: { upstream: string[]; allow: string };
 }
 
-/** Ports the infra node serves; OKD's fixed ports plus the HAProxy stats page. */
+/** Ports the infra node serves; OKD's fixed ports plus the HAProxy stats page (on its loopback). */
 export const PORTS = {
   dns: 53,
   api: 6443,
@@ -121,6 +125,9 @@ export const PORTS = {
   stats: 9000,
   ntp: 123,
 } as const;
+
+/** The stats page listens on the infra node's loopback only; `ssh -L` reaches it. */
+export const STATS_BIND_ADDRESS = "127.0.0.1";
 
 /** libvirt's locally administered MAC prefix followed by the last three bytes of the IP. */
 export function macFor(ip: string): string {
@@ -280,7 +287,12 @@ export function buildLabPlan(config: LabConfig): LabPlan {
       reverseZones: [...reverseZones.values()],
       forwarders: config.infra.dnsForwarders,
     },
-    loadBalancer: { bindAddress: infra.ip, maxconn: config.infra.haproxyMaxconn, services, stats: { port: PORTS.stats, user: "admin" } },
+    loadBalancer: {
+      bindAddress: infra.ip,
+      maxconn: config.infra.haproxyMaxconn,
+      services,
+      stats: { bindAddress: STATS_BIND_ADDRESS, port: PORTS.stats, user: "admin" },
+    },
     ntp: { upstream: config.infra.ntpServers, allow: config.network.cidr },
   };
 }

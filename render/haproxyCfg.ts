@@ -1,6 +1,7 @@
 /**
  * The infra node's /etc/haproxy/haproxy.cfg: one TCP frontend and backend per load-balanced
- * service of the plan (API 6443, machine-config 22623, ingress 80 and 443) and a stats page.
+ * service of the plan (API 6443, machine-config 22623, ingress 80 and 443) and a stats page on the
+ * node's loopback.
  *
  * Pure: every address, port, server and health check comes from `LabPlan.loadBalancer`. The
  * stats password is not an input: the file names an environment variable that HAProxy expands
@@ -97,7 +98,7 @@ function serviceLines(service: LoadBalancedService, bindAddress: string): string
 /**
  * haproxy.cfg for the lab's load balancer: `global`, `defaults`, one `frontend`/`backend` pair per
  * entry of `lb.services` (named after `service.name`, e.g. `api`, `ingress-http`) and a `listen
- * stats` page on `lb.stats.port` whose password HAProxy reads from the environment variable
+ * stats` page on `lb.stats.bindAddress:lb.stats.port` (the node's loopback) whose password HAProxy reads from the environment variable
  * {@link STATS_PASSWORD_ENV}. A service with no servers renders a backend without servers, which
  * HAProxy accepts.
  *
@@ -148,9 +149,11 @@ export function renderHaproxyCfg(lb: LoadBalancerPlan): string {
     // negated `.if` conditions need HAProxy 2.5+ and EL9 ships 2.4. The on-node install helper
     // refuses haproxy.cfg while the variable is unset (render/infraFiles.ts).
     `# The stats password comes from the environment variable ${STATS_PASSWORD_ENV}, never from this file.`,
+    // Basic authentication is clear text, so the page never listens on the lab network.
+    "# The stats page listens on this node's loopback only: reach it with ssh -L (the statsTunnel output).",
     "listen stats",
     "  mode http",
-    `  bind ${lb.bindAddress}:${lb.stats.port}`,
+    `  bind ${lb.stats.bindAddress}:${lb.stats.port}`,
     // The client timeout of the defaults is an hour; a stats request must arrive within 10 s.
     "  timeout http-request 10s",
     "  stats enable",

@@ -21,6 +21,23 @@ export function infraKnownHostsLine(plan: LabPlan, publicKey: string): string {
   return `${plan.infra.ip},${plan.infra.fqdn} ${type} ${key}`;
 }
 
+/** `ssh` options for the infra node: the lab's key and its pinned host key (knownHosts output). */
+const INFRA_SSH_OPTS = `-i ${SSH_KEY_FILE} -o UserKnownHostsFile=${KNOWN_HOSTS_FILE} -o StrictHostKeyChecking=yes`;
+
+/**
+ * How a person reaches the stats page, which listens on the infra node's loopback only: an
+ * `ssh -L` tunnel from this host's loopback to the node's, and the URL at this end of it.
+ * The local port is the stats port itself, e.g.
+ * `ssh -i okd-lab.key ... -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10` and
+ * `http://127.0.0.1:9000/`.
+ */
+export function statsAccess(plan: LabPlan): { tunnel: string; url: string } {
+  const { bindAddress, port } = plan.loadBalancer.stats;
+  // -N: forward only, no remote command; ExitOnForwardFailure: fail at once when the local port is taken.
+  const tunnel = `ssh ${INFRA_SSH_OPTS} -o ExitOnForwardFailure=yes -N -L 127.0.0.1:${port}:${bindAddress}:${port} ${INFRA_ADMIN_USER}@${plan.infra.ip}`;
+  return { tunnel, url: `http://127.0.0.1:${port}/` };
+}
+
 export interface LabOutputsArgs {
   assetsDir: string;
   installer: string;
@@ -33,7 +50,10 @@ export interface LabOutputs {
   apiUrl: string;
   consoleUrl: string;
   ocLogin: string;
+  /** The stats page at this end of {@link LabOutputs.statsTunnel}, e.g. `http://127.0.0.1:9000/`. */
   statsUrl: string;
+  /** The `ssh -L` command that reaches the stats page on the infra node's loopback. */
+  statsTunnel: string;
   sshKeyCommand: string;
   sshInfra: string;
   sshNodes: Record<string, string>;
@@ -105,7 +125,7 @@ export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutput
   const installer = shellQuote(args.installer);
   // The infra node's host key is pinned (knownHosts output); the FCOS nodes' keys are recorded on
   // first use in the same file and checked from then on.
-  const infraSshOpts = `-i ${SSH_KEY_FILE} -o UserKnownHostsFile=${KNOWN_HOSTS_FILE} -o StrictHostKeyChecking=yes`;
+  const infraSshOpts = INFRA_SSH_OPTS;
   const nodeSshOpts = `-i ${SSH_KEY_FILE} -o UserKnownHostsFile=${KNOWN_HOSTS_FILE} -o StrictHostKeyChecking=accept-new`;
   const names = plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => n.fqdn);
   const bootstrap = plan.nodes.find((n) => n.role === "bootstrap");
@@ -138,7 +158,9 @@ export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutput
     consoleUrl: `https://console-openshift-console.apps.${domain}`,
     // The installer's admin kubeconfig: no password on a command line (visible in ps).
     ocLogin: `export KUBECONFIG=${kubeconfig} && oc whoami --show-server`,
-    statsUrl: `http://${plan.loadBalancer.bindAddress}:${plan.loadBalancer.stats.port}/`,
+    // The stats page listens on the infra node's loopback: open the tunnel, then browse the URL.
+    statsUrl: statsAccess(plan).url,
+    statsTunnel: statsAccess(plan).tunnel,
     // The umask makes the key file owner-only from its first byte.
     sshKeyCommand: `(umask 077 && pulumi stack output --show-secrets sshPrivateKey > ${SSH_KEY_FILE}) && pulumi stack output knownHosts > ${KNOWN_HOSTS_FILE}`,
     sshInfra: `ssh ${infraSshOpts} ${INFRA_ADMIN_USER}@${plan.infra.ip}`,

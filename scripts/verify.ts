@@ -1,8 +1,10 @@
 /**
- * npm run verify -- [--stack NAME]
+ * npm run verify -- [--stack NAME] [--stats-url URL]
  *
  * Checks the live lab from this host: DNS forward and reverse, the *.apps wildcard, nothing at the
  * apex, the infra node's TCP ports, which HAProxy servers are UP (stats CSV) and an NTP answer.
+ * The stats page listens on the infra node's loopback: open the `statsTunnel` output's `ssh -L`
+ * first; `--stats-url` names its local end when it is not the default `statsUrl`.
  * One line per check, with what to fix; exits 1 when any check fails, 2 on a usage or config error.
  *
  * The lab is read from the stack file (Pulumi.<stack>.yaml) with the same parsing as the program
@@ -20,18 +22,27 @@ import { formatResult, Probe, runChecks, VerifyTarget } from "../verify/checks";
 import { HostProbe } from "../verify/hostProbe";
 import { readStackConfig } from "../offline/stackFile";
 
-const USAGE = "usage: npm run verify -- [--stack NAME]   (default: the selected Pulumi stack)";
+const USAGE =
+  "usage: npm run verify -- [--stack NAME] [--stats-url URL]   (default: the selected Pulumi stack; the stats page at the local end of the statsTunnel output, http://127.0.0.1:9000/)";
 
 export { UsageError };
 
 /** Parsed command line; `stack` undefined means the currently selected Pulumi stack. */
 export interface VerifyOptions {
   stack?: string;
+  /** The local end of the `ssh -L` tunnel to the stats page, e.g. `http://127.0.0.1:19000/`. */
+  statsUrl?: string;
 }
 
 export function parseVerifyArgs(argv: string[]): VerifyOptions {
-  const { values } = readFlags(argv, { values: ["stack"] });
-  return values.stack === undefined ? {} : { stack: values.stack };
+  const { values } = readFlags(argv, { values: ["stack", "stats-url"] });
+  const statsUrl = values["stats-url"];
+  if (statsUrl !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(statsUrl)) {
+    throw new UsageError(
+      `--stats-url ${statsUrl} is not an http(s) URL of a host and port: give the local end of the ssh -L tunnel, e.g. http://127.0.0.1:9000/`,
+    );
+  }
+  return { ...(values.stack === undefined ? {} : { stack: values.stack }), ...(statsUrl === undefined ? {} : { statsUrl }) };
 }
 
 /** What verify needs from its surroundings; replaced by fakes in the unit tests. */
@@ -74,7 +85,7 @@ export async function runVerify(options: VerifyOptions, host: VerifyHost): Promi
   const stack = options.stack ?? host.pulumi(["stack", "--show-name"])?.trim();
   if (!stack) throw new UsageError("no stack given and no Pulumi stack selected: pass --stack NAME");
   const { target, notes } = verifyTarget(stack, host);
-  const results = await runChecks(host.probe, target);
+  const results = await runChecks(host.probe, options.statsUrl === undefined ? target : { ...target, statsUrl: options.statsUrl });
   const failed = results.filter((r) => !r.ok).length;
   const lines = [
     `verifying stack ${stack}: infra node ${target.plan.infra.ip}, ${target.plan.nodes.length} nodes`,

@@ -8,6 +8,7 @@
  * {@link CheckResult} line, never throws, and says what to fix when it fails.
  */
 import { LabPlan, LoadBalancedService, PORTS } from "../plan/labPlan";
+import { statsAccess } from "../render/labOutputs";
 
 /** DNS record types the checks ask for. */
 export type RecordType = "A" | "PTR";
@@ -79,6 +80,11 @@ export interface VerifyTarget {
   absent?: { name: string; ip: string }[];
   /** The HAProxy stats password; without it the backend check fails and says where to get it. */
   statsPassword?: string;
+  /**
+   * Where the stats page answers from here: the local end of the `ssh -L` tunnel (the page listens
+   * on the infra node's loopback only); default the statsUrl output, e.g. `http://127.0.0.1:9000/`.
+   */
+  statsUrl?: string;
   /** TCP ports probed for unexpected listeners; default {@link DEFAULT_SCAN_PORTS}. */
   scanPorts?: number[];
   /** Ports that may be open but need not be; default `[22]` (sshd, through which the files are delivered). */
@@ -115,9 +121,9 @@ export const DEFAULT_SCAN_PORTS: number[] = [
   10259,
 ];
 
-/** The TCP ports the infra node must serve: DNS, the four load-balanced services and the stats page. */
+/** The TCP ports the infra node must serve on the lab network: DNS and the four load-balanced services. */
 export function requiredTcpPorts(plan: LabPlan): number[] {
-  return [PORTS.dns, ...plan.loadBalancer.services.map((s) => s.port), plan.loadBalancer.stats.port].sort((a, b) => a - b);
+  return [PORTS.dns, ...plan.loadBalancer.services.map((s) => s.port)].sort((a, b) => a - b);
 }
 
 function pass(name: string, detail: string): CheckResult {
@@ -291,13 +297,14 @@ export async function checkAbsentNodes(probe: Probe, plan: LabPlan, absent: { na
 
 /**
  * The infra node listens on exactly the lab's TCP ports: every required port accepts a connection
- * and no other scanned port does, except `optional` ones (sshd).
+ * and no other scanned port does, except `optional` ones (sshd). The stats port is always probed:
+ * the page listens on the node's loopback, never on the lab network.
  */
 export async function checkPorts(probe: Probe, plan: LabPlan, scan: number[] = DEFAULT_SCAN_PORTS, optional: number[] = [22]): Promise<CheckResult> {
   const ip = plan.infra.ip;
   const required = requiredTcpPorts(plan);
   const check = `tcp ports ${ip}`;
-  const ports = [...new Set([...required, ...optional, ...scan])].sort((a, b) => a - b);
+  const ports = [...new Set([...required, ...optional, ...scan, plan.loadBalancer.stats.port])].sort((a, b) => a - b);
   const results = await mapLimited(ports, 64, async (port) => ({ port, result: await probe.connect(ip, port) }));
   const open = results.filter((r) => r.result.ok).map((r) => r.port);
   const closed = results.filter((r) => required.includes(r.port) && !r.result.ok);
@@ -306,7 +313,7 @@ export async function checkPorts(probe: Probe, plan: LabPlan, scan: number[] = D
     return fail(
       check,
       `not accepting: ${closed.map((c) => `${c.port} (${c.result.error ?? "closed"})`).join(", ")}`,
-      "check systemctl status haproxy coredns on the infra node and that firewalld opens 53/tcp+udp, 80, 443, 6443, 22623 and the stats port",
+      "check systemctl status haproxy coredns on the infra node and that firewalld opens 53/tcp+udp, 80, 443, 6443 and 22623",
     );
   }
   if (unexpected.length > 0) {
@@ -316,6 +323,14 @@ export async function checkPorts(probe: Probe, plan: LabPlan, scan: number[] = D
       unexpected.length > ports.length / 2
         ? `almost every port accepts a connection: a proxy or firewall between this host and ${ip} answers for it; run verify from the libvirt host`
         : "stop the service behind each of those ports on the infra node, or close them in firewalld";
+    const stats = plan.loadBalancer.stats;
+    if (unexpected.includes(stats.port) && fix.startsWith("stop")) {
+      return fail(
+        check,
+        `unexpected listeners on ${shown}`,
+        `the stats page must listen on ${stats.bindAddress}:${stats.port} only (run pulumi up to reinstall haproxy.cfg) and firewalld must not open ${stats.port}; ${fix}`,
+      );
+    }
     return fail(check, `unexpected listeners on ${shown}`, fix);
   }
   return pass(check, `open ${open.join(", ")}; ${ports.length} ports probed`);
@@ -366,12 +381,18 @@ function describeServer(row: StatsRow): string {
 
 /**
  * Every load-balanced service's servers are UP in HAProxy's stats and are exactly the plan's,
- * one line per backend (`haproxy backend api: bootstrap UP, master UP`).
+ * one line per backend (`haproxy backend api: bootstrap UP, master UP`). The stats page listens on
+ * the infra node's loopback: `statsUrl` is the local end of the `ssh -L` tunnel to it.
  */
-export async function checkHaproxyBackends(probe: Probe, plan: LabPlan, password: string | undefined): Promise<CheckResult[]> {
+export async function checkHaproxyBackends(
+  probe: Probe,
+  plan: LabPlan,
+  password: string | undefined,
+  statsUrl: string = statsAccess(plan).url,
+): Promise<CheckResult[]> {
   const lb = plan.loadBalancer;
-  const url = `http://${lb.bindAddress}:${lb.stats.port}/;csv`;
-  const statsCheck = `haproxy stats ${lb.bindAddress}:${lb.stats.port}`;
+  const url = `${statsUrl.replace(/\/+$/, "")}/;csv`;
+  const statsCheck = `haproxy stats ${statsUrl}`;
   if (password === undefined) {
     return [
       fail(statsCheck, "no stats password", "set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)"),
@@ -380,7 +401,11 @@ export async function checkHaproxyBackends(probe: Probe, plan: LabPlan, password
   const response = await probe.httpGet(url, { user: lb.stats.user, password });
   if (!response.ok)
     return [
-      fail(statsCheck, `GET ${url} failed: ${response.error}`, "check systemctl status haproxy on the infra node and that firewalld opens the stats port"),
+      fail(
+        statsCheck,
+        `GET ${url} failed: ${response.error}`,
+        `the stats page listens on the infra node's ${lb.stats.bindAddress}:${lb.stats.port}: open the tunnel first (${statsAccess(plan).tunnel}) and check systemctl status haproxy on the infra node`,
+      ),
     ];
   if (response.status === 401)
     return [fail(statsCheck, "the stats password was refused (401)", "use the password of this stack: pulumi stack output --show-secrets statsPassword")];
@@ -453,7 +478,7 @@ export async function runChecks(probe: Probe, target: VerifyTarget): Promise<Che
     ...(await guard("dns reverse", () => checkReverseRecords(probe, plan))),
     ...(await guard("dns removed", () => checkAbsentNodes(probe, plan, target.absent ?? []))),
     ...(await guard("tcp ports", async () => [await checkPorts(probe, plan, target.scanPorts, target.optionalPorts)])),
-    ...(await guard("haproxy", () => checkHaproxyBackends(probe, plan, target.statsPassword))),
+    ...(await guard("haproxy", () => checkHaproxyBackends(probe, plan, target.statsPassword, target.statsUrl))),
     ...(await guard("ntp", async () => [await checkNtp(probe, plan)])),
   ];
 }

@@ -118,7 +118,7 @@ describe("the stats page of a running HAProxy", () => {
     async (_label, password) => {
       const port = await freePort();
       // Only the stats page, on loopback: the lab ports and address are not this machine's.
-      const lb: LoadBalancerPlan = { ...seed, bindAddress: "127.0.0.1", services: [], stats: { port, user: "admin" } };
+      const lb: LoadBalancerPlan = { ...seed, bindAddress: "127.0.0.1", services: [], stats: { ...seed.stats, port, user: "admin" } };
       const cfg = renderHaproxyCfg(lb)
         // The service's runtime directory is not this test's; keep the admin socket in the temp dir.
         .replace(HAPROXY_ADMIN_SOCKET, path.join(dir, `admin-${port}.sock`))

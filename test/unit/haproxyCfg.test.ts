@@ -158,10 +158,10 @@ describe.each(LABS)("haproxy.cfg of the %s lab", (_label, lab) => {
     expect(section(cfg, "global")).toContain(`maxconn ${lb.maxconn}`);
   });
 
-  it("serves the stats page on 10.56.0.10:9000 with the password taken from the environment, not from the file", () => {
+  it("serves the stats page on the infra node's loopback 127.0.0.1:9000 only, with the password taken from the environment, not from the file", () => {
     expect(section(cfg, "listen stats")).toEqual([
       "mode http",
-      "bind 10.56.0.10:9000",
+      "bind 127.0.0.1:9000",
       "timeout http-request 10s",
       "stats enable",
       "stats uri /",
@@ -171,6 +171,8 @@ describe.each(LABS)("haproxy.cfg of the %s lab", (_label, lab) => {
     // The only credential in the file is the variable reference; nothing else is expanded.
     expect(cfg.match(/stats auth .*/g)).toEqual(['stats auth "admin:${OKD_LAB_STATS_PASSWORD}"']);
     expect(cfg.match(/\$\{?[A-Za-z_]\w*/g)).toEqual(["${OKD_LAB_STATS_PASSWORD"]);
+    // Basic authentication is clear text: no listener with it binds the lab address.
+    expect(cfg.match(/^ {2}bind .*/gm)?.filter((line) => !/^ {2}bind 10\.56\.0\.10:(6443|22623|80|443)$/.test(line))).toEqual(["  bind 127.0.0.1:9000"]);
   });
 
   it("uses no conditional blocks, which EL9's HAProxy 2.4 cannot negate", () => {
@@ -255,11 +257,11 @@ describe("haproxy.cfg for unusual plans", () => {
     expect(cfg).toContain("  # No node serves ingress-http in this lab yet: HAProxy closes connections to port 80.");
   });
 
-  it("takes maxconn, bind address and stats port and user from the plan", () => {
-    const cfg = renderHaproxyCfg({ ...seed, bindAddress: "192.0.2.7", maxconn: 4242, stats: { port: 9100, user: "ops" } });
+  it("takes maxconn, bind addresses and stats port and user from the plan", () => {
+    const cfg = renderHaproxyCfg({ ...seed, bindAddress: "192.0.2.7", maxconn: 4242, stats: { bindAddress: "127.0.0.2", port: 9100, user: "ops" } });
     expect(section(cfg, "global")).toContain("maxconn 4242");
     expect(section(cfg, "frontend api")).toContain("bind 192.0.2.7:6443");
-    expect(section(cfg, "listen stats")).toEqual(expect.arrayContaining(["bind 192.0.2.7:9100", 'stats auth "ops:${OKD_LAB_STATS_PASSWORD}"']));
+    expect(section(cfg, "listen stats")).toEqual(expect.arrayContaining(["bind 127.0.0.2:9100", 'stats auth "ops:${OKD_LAB_STATS_PASSWORD}"']));
   });
 
   it("adds `port` to a server line only when the probe port differs from the traffic port", () => {
