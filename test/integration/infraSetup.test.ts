@@ -93,7 +93,7 @@ it("with the right sha256 installs CoreDNS, then SELinux, services and firewall,
   expect(lines).toContain("setsebool -P haproxy_connect_any 1");
   expect(lines).toContain("systemctl enable coredns haproxy chronyd");
   expect(lines).toContain(
-    "firewall-cmd --permanent --add-service=dns --add-service=http --add-service=https --add-service=ntp --add-port=6443/tcp --add-port=22623/tcp --add-port=9000/tcp",
+    "firewall-cmd --permanent --add-service=dns --add-service=http --add-service=https --add-service=ntp --add-port=6443/tcp --add-port=22623/tcp",
   );
   expect(lines[lines.length - 1]).toBe("firewall-cmd --reload");
 });

@@ -74,17 +74,7 @@ describe("cloud-init for the infra node", () => {
         .split(" ")
         .filter((a) => a.startsWith("--add-"))
         .sort(),
-    ).toEqual(
-      [
-        "--add-port=22623/tcp",
-        "--add-port=6443/tcp",
-        "--add-port=9000/tcp",
-        "--add-service=dns",
-        "--add-service=http",
-        "--add-service=https",
-        "--add-service=ntp",
-      ].sort(),
-    );
+    ).toEqual(["--add-port=22623/tcp", "--add-port=6443/tcp", "--add-service=dns", "--add-service=http", "--add-service=https", "--add-service=ntp"].sort());
   });
 
   it("passes bash's syntax check", () => {

@@ -30,14 +30,18 @@ describe("stack outputs", () => {
     const out = renderLabOutputs(planFor(seedRawConfig()), args);
     expect(out.apiUrl).toBe("https://api.okd-lab.okd.local:6443");
     expect(out.consoleUrl).toBe("https://console-openshift-console.apps.okd-lab.okd.local");
-    expect(out.statsUrl).toBe("http://10.56.0.10:9000/");
+    // The stats page listens on the infra node's loopback: the URL is this end of the ssh -L tunnel.
+    expect(out.statsUrl).toBe("http://127.0.0.1:9000/");
+    expect(out.statsTunnel).toBe(
+      "ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10",
+    );
     expect(out.sshInfra).toBe("ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes okd@10.56.0.10");
     expect(out.sshNodes).toEqual({
       bootstrap: "ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=accept-new core@10.56.0.11",
       master: "ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=accept-new core@10.56.0.12",
       worker: "ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=accept-new core@10.56.0.13",
     });
-    for (const command of [out.sshInfra, ...Object.values(out.sshNodes)]) expect(command).not.toMatch(/StrictHostKeyChecking=no|\/dev\/null/);
+    for (const command of [out.sshInfra, out.statsTunnel, ...Object.values(out.sshNodes)]) expect(command).not.toMatch(/StrictHostKeyChecking=no|\/dev\/null/);
   });
 
   it("writes the key owner-only from the first byte, saves the pinned host key, and logs in without a password on a command line", () => {

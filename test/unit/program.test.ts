@@ -211,7 +211,7 @@ describe("secrets", () => {
     expect(isSecret(env) || isSecret(env.OKD_LAB_INSTALL_CONFIG)).toBe(true);
     expect(isSecret(find(dev, "command:remote:Command", "infra-config-file:haproxy-secrets.env").inputs.stdin)).toBe(true);
     for (const key of ["statsPassword", "sshPrivateKey", "kubeadminPassword"]) expect(isSecret(dev.outputs[key])).toBe(true);
-    for (const key of ["apiUrl", "statsUrl", "kubeconfig", "nextSteps", "diagram"]) expect(isSecret(dev.outputs[key])).toBe(false);
+    for (const key of ["apiUrl", "statsUrl", "statsTunnel", "kubeconfig", "nextSteps", "diagram"]) expect(isSecret(dev.outputs[key])).toBe(false);
   });
 
   it("writes no secret value into plan.json unless asked", () => {

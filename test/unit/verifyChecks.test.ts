@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import { LabPlan } from "../../plan/labPlan";
-import { parseVerifyArgs, runVerify, UsageError, VerifyHost } from "../../scripts/verify";
+import { parseVerifyArgs, runVerify, UsageError, VerifyHost, VerifyOptions } from "../../scripts/verify";
 import {
   BasicAuth,
   checkAbsentNodes,
@@ -69,6 +69,8 @@ class FakeLab implements Probe {
   stats: HttpResult | undefined;
   ntp: NtpResult = { ok: true, offsetSeconds: -0.000012 };
   readonly httpCalls: { url: string; auth?: BasicAuth }[] = [];
+  /** Where the stats page answers: the local end of the `ssh -L` tunnel, as on a host that opened it. */
+  statsAt = "http://127.0.0.1:9000/";
 
   constructor(
     readonly plan: LabPlan,
@@ -110,6 +112,8 @@ class FakeLab implements Probe {
 
   async httpGet(url: string, auth?: BasicAuth): Promise<HttpResult> {
     this.httpCalls.push({ url, auth });
+    // The page listens on the infra node's loopback: nothing answers for it on the lab network.
+    if (!url.startsWith(this.statsAt)) return { ok: false, error: "ECONNREFUSED" };
     if (this.stats) return this.stats;
     if (!auth || auth.user !== "admin" || auth.password !== this.password) return { ok: true, status: 401, body: "<html>401 Unauthorized</html>" };
     const rows = [...this.servers.entries()].map(([key, s]) => {
@@ -158,7 +162,7 @@ describe("runChecks against a healthy lab", () => {
       "ok    dns PTR 10.56.0.11: bootstrap.okd-lab.okd.local",
       "ok    dns PTR 10.56.0.12: master.okd-lab.okd.local",
       "ok    dns PTR 10.56.0.13: worker.okd-lab.okd.local",
-      "ok    tcp ports 10.56.0.10: open 53, 80, 443, 6443, 9000, 22623; 8 ports probed",
+      "ok    tcp ports 10.56.0.10: open 53, 80, 443, 6443, 22623; 8 ports probed",
       "ok    haproxy backend api: bootstrap UP (L7OK 200), master UP (L7OK 200)",
       "ok    haproxy backend machine-config: bootstrap UP (L7OK 200), master UP (L7OK 200)",
       "ok    haproxy backend ingress-http: worker UP (L7OK 200)",
@@ -171,7 +175,16 @@ describe("runChecks against a healthy lab", () => {
     const plan = seed();
     const lab = new FakeLab(plan);
     await checkHaproxyBackends(lab, plan, "s3cret");
-    expect(lab.httpCalls).toEqual([{ url: "http://10.56.0.10:9000/;csv", auth: { user: "admin", password: "s3cret" } }]);
+    expect(lab.httpCalls).toEqual([{ url: "http://127.0.0.1:9000/;csv", auth: { user: "admin", password: "s3cret" } }]);
+  });
+
+  it("asks the stats page at the given local end of the tunnel", async () => {
+    const plan = seed();
+    const lab = new FakeLab(plan);
+    lab.statsAt = "http://127.0.0.1:19000/";
+    const results = await runChecks(lab, { plan, statsPassword: "s3cret", statsUrl: "http://127.0.0.1:19000/", scanPorts: [] });
+    expect(notOk(results)).toEqual([]);
+    expect(lab.httpCalls).toEqual([{ url: "http://127.0.0.1:19000/;csv", auth: { user: "admin", password: "s3cret" } }]);
   });
 });
 
@@ -279,7 +292,7 @@ describe("the port check", () => {
     const lab = new FakeLab(plan);
     lab.open.delete(6443);
     expect(formatResult(await checkPorts(lab, plan, [], []))).toBe(
-      "FAIL  tcp ports 10.56.0.10: not accepting: 6443 (ECONNREFUSED) -> fix: check systemctl status haproxy coredns on the infra node and that firewalld opens 53/tcp+udp, 80, 443, 6443, 22623 and the stats port",
+      "FAIL  tcp ports 10.56.0.10: not accepting: 6443 (ECONNREFUSED) -> fix: check systemctl status haproxy coredns on the infra node and that firewalld opens 53/tcp+udp, 80, 443, 6443 and 22623",
     );
   });
 
@@ -292,8 +305,15 @@ describe("the port check", () => {
       "FAIL  tcp ports 10.56.0.10: unexpected listeners on 1936 -> fix: stop the service behind each of those ports on the infra node, or close them in firewalld",
     );
     lab.open.delete(1936);
-    expect(formatResult(await checkPorts(lab, plan, [22, 1936, 8080]))).toBe(
-      "ok    tcp ports 10.56.0.10: open 22, 53, 80, 443, 6443, 9000, 22623; 9 ports probed",
+    expect(formatResult(await checkPorts(lab, plan, [22, 1936, 8080]))).toBe("ok    tcp ports 10.56.0.10: open 22, 53, 80, 443, 6443, 22623; 9 ports probed");
+  });
+
+  it("fails when the stats page answers on the lab network, even when the scan leaves its port out", async () => {
+    const plan = seed();
+    const lab = new FakeLab(plan);
+    lab.open.add(9000);
+    expect(formatResult(await checkPorts(lab, plan, [], []))).toBe(
+      "FAIL  tcp ports 10.56.0.10: unexpected listeners on 9000 -> fix: the stats page must listen on 127.0.0.1:9000 only (run pulumi up to reinstall haproxy.cfg) and firewalld must not open 9000; stop the service behind each of those ports on the infra node, or close them in firewalld",
     );
   });
 
@@ -309,7 +329,7 @@ describe("the port check", () => {
         ),
       ),
     ).toBe(
-      "FAIL  tcp ports 10.56.0.10: unexpected listeners on 1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011 and 88 more -> fix: almost every port accepts a connection: a proxy or firewall between this host and 10.56.0.10 answers for it; run verify from the libvirt host",
+      "FAIL  tcp ports 10.56.0.10: unexpected listeners on 1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011 and 89 more -> fix: almost every port accepts a connection: a proxy or firewall between this host and 10.56.0.10 answers for it; run verify from the libvirt host",
     );
   });
 });
@@ -351,25 +371,25 @@ describe("the HAProxy backend check", () => {
       "no password",
       undefined,
       undefined,
-      "FAIL  haproxy stats 10.56.0.10:9000: no stats password -> fix: set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)",
+      "FAIL  haproxy stats http://127.0.0.1:9000/: no stats password -> fix: set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)",
     ],
     [
       "a wrong password",
       "wrong",
       undefined,
-      "FAIL  haproxy stats 10.56.0.10:9000: the stats password was refused (401) -> fix: use the password of this stack: pulumi stack output --show-secrets statsPassword",
+      "FAIL  haproxy stats http://127.0.0.1:9000/: the stats password was refused (401) -> fix: use the password of this stack: pulumi stack output --show-secrets statsPassword",
     ],
     [
       "no stats page",
       "s3cret",
       { ok: false, error: "ECONNREFUSED" },
-      "FAIL  haproxy stats 10.56.0.10:9000: GET http://10.56.0.10:9000/;csv failed: ECONNREFUSED -> fix: check systemctl status haproxy on the infra node and that firewalld opens the stats port",
+      "FAIL  haproxy stats http://127.0.0.1:9000/: GET http://127.0.0.1:9000/;csv failed: ECONNREFUSED -> fix: the stats page listens on the infra node's 127.0.0.1:9000: open the tunnel first (ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10) and check systemctl status haproxy on the infra node",
     ],
     [
       "another page",
       "s3cret",
       { ok: true, status: 200, body: "<html>hello</html>" },
-      "FAIL  haproxy stats 10.56.0.10:9000: unreadable stats CSV: no '# pxname,svname,...' header line -> fix: check that the stats port is served by HAProxy",
+      "FAIL  haproxy stats http://127.0.0.1:9000/: unreadable stats CSV: no '# pxname,svname,...' header line -> fix: check that the stats port is served by HAProxy",
     ],
   ])("the stats page: %s", async (_case, password, stats, line) => {
     const plan = seed();
@@ -485,7 +505,7 @@ describe("npm run verify", () => {
     const { lines, code } = await runVerify({ stack: "dev" }, host(new FakeLab(seed()), { env: {} }));
     expect(lines).toContain("note: no stats password: OKD_LAB_STATS_PASSWORD is unset and 'pulumi stack output --show-secrets statsPassword' gave nothing");
     expect(lines).toContain(
-      "FAIL  haproxy stats 10.56.0.10:9000: no stats password -> fix: set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)",
+      "FAIL  haproxy stats http://127.0.0.1:9000/: no stats password -> fix: set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)",
     );
     expect(code).toBe(1);
   });
@@ -497,12 +517,18 @@ describe("npm run verify", () => {
     await expect(runVerify({}, host(new FakeLab(seed())))).rejects.toThrow(new UsageError("no stack given and no Pulumi stack selected: pass --stack NAME"));
   });
 
-  it.each<[string[], { stack?: string } | string]>([
+  it.each<[string[], VerifyOptions | string]>([
     [[], {}],
     [["--stack", "dev"], { stack: "dev" }],
     [["--stack"], "--stack needs a value"],
     [["--stack", "--other"], "--stack needs a value"],
     [["--stak", "dev"], "unknown argument --stak"],
+    [["--stats-url", "http://127.0.0.1:19000/"], { statsUrl: "http://127.0.0.1:19000/" }],
+    [["--stack", "dev", "--stats-url", "http://localhost:9000"], { stack: "dev", statsUrl: "http://localhost:9000" }],
+    [
+      ["--stats-url", "127.0.0.1:9000"],
+      "--stats-url 127.0.0.1:9000 is not an http(s) URL of a host and port: give the local end of the ssh -L tunnel, e.g. http://127.0.0.1:9000/",
+    ],
   ])("parses %j", (argv, expected) => {
     if (typeof expected === "string") expect(() => parseVerifyArgs(argv)).toThrow(expected);
     else expect(parseVerifyArgs(argv)).toEqual(expected);
