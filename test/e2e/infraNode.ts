@@ -354,6 +354,16 @@ export class InfraNode {
     if (haproxy.child.exitCode !== null) throw new Error(`haproxy exited:\n${haproxy.output()}`);
   }
 
+  /** Local addresses of every TCP listener on `port` in the infra namespace, loopback included, e.g. `["127.0.0.1:9000"]`. */
+  async tcpListenersOn(port: number): Promise<string[]> {
+    const { output } = await this.lab.run(this.lab.infraNs, ["ss", "-H", "-l", "-n", "-t"]);
+    return output
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/)[3])
+      .filter((local): local is string => local !== undefined && local.endsWith(`:${port}`))
+      .sort();
+  }
+
   /** Ports with a listener on a non-loopback address in the infra namespace. */
   async listening(): Promise<{ tcp: number[]; udp: number[] }> {
     const { output } = await this.lab.run(this.lab.infraNs, ["ss", "-H", "-l", "-n", "-t", "-u"]);

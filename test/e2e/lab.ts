@@ -6,10 +6,12 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { LoadBalancerPlan } from "../../plan/labPlan";
+import { statsAccess } from "../../render/labOutputs";
 import { parseStatsCsv, StatsRow } from "../../verify/checks";
 import { AgentProbe, NodeAgent } from "./agentClient";
 import { Delivery, InfraNode } from "./infraNode";
-import { LabNetwork } from "./netns";
+import { LabNetwork, NsProcess } from "./netns";
 import { RenderedStack } from "./stacks";
 
 /** Programs the suite runs; a missing one fails the suite (never skips it). */
@@ -63,6 +65,32 @@ function makeCertificate(dir: string): { certFile: string; keyFile: string } {
   return { certFile, keyFile };
 }
 
+/**
+ * The stand-in for the statsTunnel output's `ssh -L 127.0.0.1:9000:127.0.0.1:9000 okd@<infra>`:
+ * 127.0.0.1:<stats port> in the nodes namespace reaches the stats port on the infra namespace's
+ * loopback, connecting from there as sshd does (test/e2e/tunnelEnd.ts).
+ */
+export async function openStatsTunnel(net: LabNetwork, dir: string, stats: LoadBalancerPlan["stats"]): Promise<NsProcess[]> {
+  const socket = path.join(dir, "stats-tunnel.sock");
+  const repo = path.resolve(__dirname, "../..");
+  const env = { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", TS_NODE_PROJECT: path.join(repo, "tsconfig.json") };
+  const script = [process.execPath, "-r", "ts-node/register/transpile-only", path.join(__dirname, "tunnelEnd.ts")];
+  const ends: NsProcess[] = [];
+  for (const [ns, args] of [
+    [net.infraNs, ["remote", socket, stats.bindAddress, String(stats.port)]],
+    [net.nodesNs, ["local", "127.0.0.1", String(stats.port), socket]],
+  ] as const) {
+    const end = net.spawn(ns, [...script, ...args], { env, cwd: repo });
+    ends.push(end);
+    const deadline = Date.now() + 30000;
+    while (!end.output().includes("listening")) {
+      if (end.child.exitCode !== null || Date.now() > deadline) throw new Error(`the stats tunnel's end in ${ns} did not start: ${end.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return ends;
+}
+
 export interface E2ELab {
   dir: string;
   net: LabNetwork;
@@ -106,6 +134,7 @@ export async function startLab(tag: string, stack: RenderedStack, extraNodes: { 
     const infra = new InfraNode(net, path.join(dir, "infra"));
     const firstDelivery = await infra.deliver(stack);
     await infra.start();
+    await openStatsTunnel(net, dir, plan.loadBalancer.stats);
     const lab: E2ELab = { dir, net, agent, probe, infra, firstDelivery, stack, teardown };
     await waitForServers(lab, stack, 30000);
     return lab;
@@ -115,10 +144,10 @@ export async function startLab(tag: string, stack: RenderedStack, extraNodes: { 
   }
 }
 
-/** HAProxy's stats rows, read from the nodes namespace with the stack's stats password. */
+/** HAProxy's stats rows, read from the nodes namespace through the stats tunnel with the stack's stats password. */
 export async function statsRows(lab: E2ELab, stack: RenderedStack): Promise<StatsRow[]> {
   const lb = stack.plan.loadBalancer;
-  const r = await lab.probe.httpGet(`http://${lb.bindAddress}:${lb.stats.port}/;csv`, { user: lb.stats.user, password: stack.statsPassword });
+  const r = await lab.probe.httpGet(`${statsAccess(stack.plan).url};csv`, { user: lb.stats.user, password: stack.statsPassword });
   if (!r.ok || r.status !== 200) throw new Error(`stats page: ${r.ok ? `status ${r.status}` : r.error}`);
   return parseStatsCsv(r.body);
 }

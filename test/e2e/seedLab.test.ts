@@ -122,11 +122,25 @@ describe("seed lab: the seed's checks, automated", () => {
     expect(failures(await checkAbsentNodes(lab.probe, dev.plan, [NEW_WORKER]))).toEqual([]);
   });
 
-  it("the infra namespace listens on exactly 53, 80, 443, 6443, 22623 and the stats port (tcp), 53 and 123 (udp)", async () => {
+  it("the infra namespace listens on exactly 53, 80, 443, 6443 and 22623 (tcp), 53 and 123 (udp) off loopback", async () => {
     const listening = await lab.infra.listening();
-    expect(listening.tcp).toEqual([PORTS.dns, PORTS.http, PORTS.https, PORTS.api, PORTS.stats, PORTS.machineConfig].sort((a, b) => a - b));
+    expect(listening.tcp).toEqual([PORTS.dns, PORTS.http, PORTS.https, PORTS.api, PORTS.machineConfig].sort((a, b) => a - b));
     expect(listening.tcp).toEqual(requiredTcpPorts(dev.plan));
     expect(listening.udp).toEqual([PORTS.dns, PORTS.ntp]);
+  });
+
+  it("HAProxy serves the stats page on the infra namespace's loopback only", async () => {
+    expect(await lab.infra.tcpListenersOn(PORTS.stats)).toEqual([`127.0.0.1:${PORTS.stats}`]);
+  });
+
+  it("from the nodes the stats port is closed, and the page answers through the ssh -L stand-in", async () => {
+    expect(await lab.probe.connect(dev.plan.infra.ip, PORTS.stats)).toEqual({ ok: false, error: "ECONNREFUSED" });
+    const auth = { user: dev.plan.loadBalancer.stats.user, password: dev.statsPassword };
+    const direct = await lab.probe.httpGet(`http://${dev.plan.infra.ip}:${PORTS.stats}/;csv`, auth);
+    expect(direct.ok).toBe(false);
+    const tunnelled = await lab.probe.httpGet(`http://127.0.0.1:${PORTS.stats}/;csv`, auth);
+    expect(tunnelled.ok && tunnelled.status).toBe(200);
+    expect(tunnelled.ok && tunnelled.body).toMatch(/^# pxname,svname,/);
   });
 
   it("from the nodes, exactly those tcp ports accept connections", async () => {
