@@ -11,6 +11,8 @@
  * Everything on the outside (virsh, the probe, oc, the CSR approval, the clock) comes in through
  * {@link PowerHost}, so the order, the waits and the refusals are tested with stand-ins.
  */
+import { CsrApprovalResult } from "./csrApproval";
+import { CsrNode } from "./csrPolicy";
 import { DeployedLab, LabVm, LabVmRole } from "./deployedLab";
 import { ClusterAge, CLUSTER_CREATED_ARGS, InstallTime, judgeClusterAge, parseClusterCreated } from "./clusterAge";
 import { Clock, InfraNotReady, waitForInfra } from "./infraReadiness";
@@ -34,23 +36,6 @@ export interface OcRun {
   error?: string;
 }
 
-/** The outcome of the CSR approval (host/csrApproval.ts `CsrApprovalResult`). */
-export interface ApprovalOutcome {
-  approved: string[];
-  refused: { name: string; reason: string }[];
-  ready: string[];
-}
-
-/** A node as the CSR approval takes it (host/csrApproval.ts `CsrApprovalOptions.nodes`). */
-export interface CsrNode {
-  /** Host name, e.g. `master`. */
-  name: string;
-  /** Node name the kubelet registers, e.g. `master.okd-lab.okd.local`. */
-  fqdn: string;
-  ip: string;
-  role: "bootstrap" | "master" | "worker";
-}
-
 /** The stack's cluster nodes for the CSR approval; the infra node is no cluster node. */
 export function csrNodes(vms: LabVm[]): CsrNode[] {
   return vms.flatMap((vm) => (vm.role === "infra" ? [] : [{ name: vm.fqdn.split(".")[0], fqdn: vm.fqdn, ip: vm.ip, role: vm.role }]));
@@ -64,7 +49,7 @@ export interface PowerHost {
   /** Runs `oc --kubeconfig <lab kubeconfig> ARGS`, bounded. */
   oc(args: string[]): Promise<OcRun>;
   /** Approves the pending CSRs of `nodes` until they are Ready; throws when time runs out. */
-  approve(nodes: LabVm[], timeoutSeconds: number): Promise<ApprovalOutcome>;
+  approve(nodes: LabVm[], timeoutSeconds: number): Promise<CsrApprovalResult>;
   /** When the installer assets say the cluster was installed (host/clusterAge.ts `assetsInstallTime`). */
   assetsInstallTime(assetsDir: string): InstallTime | undefined;
   clock: Clock;

@@ -6,7 +6,8 @@
 import { InstallTime } from "../../host/clusterAge";
 import { DeployedLab, LabVm } from "../../host/deployedLab";
 import { Clock } from "../../host/infraReadiness";
-import { ApprovalOutcome, csrNodes, OcRun, PowerHost, startLab, stopLab, unavailableOperators, VirshLike } from "../../host/labPower";
+import { CsrApprovalResult } from "../../host/csrApproval";
+import { csrNodes, OcRun, PowerHost, startLab, stopLab, unavailableOperators, VirshLike } from "../../host/labPower";
 import { VirshError } from "../../host/virsh";
 import { ConnectResult, DnsAnswer, HttpResult, NtpResult, Probe, RecordType } from "../../verify/checks";
 import { planFor, seedRawConfig, threeByThreeRawConfig } from "../fixtures/labs";
@@ -121,7 +122,7 @@ function world(
   opts: {
     assets?: InstallTime;
     apiCreated?: string | OcRun;
-    approve?: (nodes: LabVm[]) => Promise<ApprovalOutcome>;
+    approve?: (nodes: LabVm[]) => Promise<CsrApprovalResult>;
     infraReadyAfter?: number;
     operators?: string;
   } = {},
