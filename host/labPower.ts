@@ -333,7 +333,8 @@ export async function startLab(lab: DeployedLab, host: PowerHost, options: Start
   let code = 0;
   try {
     const outcome = await host.approve(nodes, options.csrTimeoutSeconds);
-    for (const r of outcome.refused) host.log(`not approved: ${r.name}: ${r.reason}`);
+    // The approval logged each refusal with its reason as it happened.
+    if (outcome.refused.length > 0) host.log(`left alone: ${outcome.refused.map((r) => r.name).join(", ")}`);
     host.log(`Ready: ${outcome.ready.join(", ")}${outcome.approved.length > 0 ? `; approved ${outcome.approved.length} CSRs` : "; no CSR needed approval"}`);
   } catch (err) {
     host.log(`okd-lab start: ${(err as Error).message}`);
