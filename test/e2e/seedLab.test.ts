@@ -9,7 +9,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PORTS } from "../../plan/labPlan";
+import { stringify } from "yaml";
+import { parseLabConfig } from "../../config/labConfig";
+import { buildLabPlan, PORTS } from "../../plan/labPlan";
 import { renderLabOutputs } from "../../render/labOutputs";
 import { renderReadinessGateScript } from "../../render/readinessGate";
 import {
@@ -315,6 +317,53 @@ describe("seed lab: npm run start", () => {
     );
     expect(["okd-bootstrap", "someone-elses-vm"].map((d) => s.state(d))).toEqual(["shut off", "shut off"]);
     expect(code).toBe(0);
+  });
+
+  it("keeps the control plane off and names what is missing when nothing serves DNS or NTP at the infra address", async () => {
+    // A stack whose infra node sits at 10.56.0.16: a node stand-in there accepts 6443 and 22623
+    // but serves no DNS and no NTP.
+    const config = { ...dev.config, "okd-lab:infra": { ...(dev.config["okd-lab:infra"] as Record<string, unknown>), ip: "10.56.0.16" } };
+    fs.writeFileSync(path.join(project, "Pulumi.elsewhere.yaml"), stringify({ config }));
+    const raw = Object.fromEntries(Object.entries(config).flatMap(([k, v]) => (k.startsWith("okd-lab:") ? [[k.slice(8), v]] : [])));
+    const plan = buildLabPlan(parseLabConfig(raw, "elsewhere").config);
+    const outputs = renderLabOutputs(plan, { assetsDir: ".okd/dev", installer: "openshift-install", approveCsrs: false });
+    const nodes = outputs.nodes.filter((n) => n.role !== "bootstrap");
+    fs.writeFileSync(
+      path.join(s.pulumiDir, "elsewhere.json"),
+      JSON.stringify({ ...outputs, nodes, kubeconfig: path.join(project, ".okd", "dev", "auth", "kubeconfig") }),
+    );
+    for (const n of nodes) s.domain(n.name, n.role === "infra" ? "running" : "shut off");
+    const before = s.virshCalls().length;
+    const repo = path.resolve(__dirname, "../..");
+    const env = { ...s.env, TS_NODE_PROJECT: path.join(repo, "tsconfig.json") };
+    const argv = [
+      process.execPath,
+      "-r",
+      require.resolve("ts-node/register/transpile-only"),
+      path.join(repo, "scripts/power.ts"),
+      "start",
+      "--stack",
+      "elsewhere",
+      "--readiness-timeout",
+      "3",
+    ];
+    const { code, output } = await lab.net.run(lab.net.nodesNs, argv, 110_000, { env, cwd: project });
+    console.log(`npm run start -- --stack elsewhere --readiness-timeout 3, from the nodes namespace:\n${output}`);
+    expect(
+      s
+        .virshCalls()
+        .slice(before)
+        .filter((c) => !c.includes(" domstate ")),
+    ).toEqual([]);
+    expect(output).toContain("infra node: already running: okd-infra\n");
+    expect(output).toContain("okd-lab start: okd-infra does not serve the lab after 3 s:\n  FAIL  dns A api-int.okd-lab.okd.local: no answer from 10.56.0.16");
+    expect(output).toContain(
+      "  FAIL  ntp 10.56.0.16: no NTP answer from 10.56.0.16 within 5 s -> fix: chronyd on the infra node must run with 'allow 10.56.0.0/24' (systemctl status chronyd) and firewalld must open 123/udp\n",
+    );
+    expect(output).not.toContain("FAIL  tcp 10.56.0.16:6443");
+    expect(output).toContain(`The control plane was not started. Fix: look at okd-infra (virsh -c ${uri} console okd-infra), then npm run start again.`);
+    expect(["okd-master", "okd-worker"].map((d) => s.state(d))).toEqual(["shut off", "shut off"]);
+    expect(code).toBe(1);
   });
 });
 
