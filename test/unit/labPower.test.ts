@@ -219,6 +219,16 @@ describe("npm run stop", () => {
     ]);
   });
 
+  it("stops the infra node of a young cluster whose nodes are already off, without asking the cluster", async () => {
+    const lab = labOf();
+    const w = world(lab, "shut off", { assets: { at: new Date(NOW - HOUR), source: "a" } });
+    w.libvirt.states.set("okd-infra", "running");
+    expect(await stopLab(lab, w.host, STOP)).toBe(0);
+    expect(w.ocCalls).toEqual([]);
+    expect(w.lines[0]).toBe("cluster nodes: already shut off");
+    expect(w.libvirt.events).toEqual(["shutdown okd-infra", "off okd-infra"]);
+  });
+
   it("takes the assets' time when the API does not answer, and says so", async () => {
     const lab = labOf();
     const w = world(lab, "running", {
