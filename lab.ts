@@ -14,8 +14,10 @@ import { InstallerAssets } from "./components/InstallerAssets";
 import { LabNetwork } from "./components/LabNetwork";
 import { BaseImage, LabStorage } from "./components/LabStorage";
 import { LabConfig } from "./config/labConfig";
+import { libvirtUriProblem } from "./config/libvirtUri";
 import { readLabConfig, readLibvirtUri } from "./config/readConfig";
-import { installConfigDrift } from "./host/installerState";
+import { CsrApprovalRequest } from "./host/csrApproval";
+import { assetsDirProblem, installConfigDrift } from "./host/installerState";
 import { renderInstallConfig } from "./ignition/installConfig";
 import { renderInstallerScript } from "./ignition/installerScript";
 import { installerManifests, mastersSchedulable } from "./ignition/machineConfigs";
@@ -26,13 +28,17 @@ import { INFRA_ADMIN_USER, renderCloudInit } from "./render/cloudInit";
 import { renderCorefile } from "./render/corefile";
 import { renderHaproxyCfg, STATS_PASSWORD_ENV } from "./render/haproxyCfg";
 import { infraFiles } from "./render/infraFiles";
-import { renderApproveCsrsScript } from "./render/approveCsrsScript";
-import { renderLabOutputs } from "./render/labOutputs";
+import { infraKnownHostsLine, renderLabOutputs } from "./render/labOutputs";
 import { renderReadinessGateScript } from "./render/readinessGate";
 import { renderZones, ZoneSerialState, zoneFileName } from "./render/zoneFiles";
 
 /** Certificates in the installer's Ignition expire after 24 hours. */
 const IGNITION_CERT_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+/** Seconds the CSR approval waits for the new nodes to join. */
+const APPROVAL_TIMEOUT_SECONDS = 3600;
+/** The approval command, relative to the project directory. */
+const APPROVE_CSRS_SCRIPT = "scripts/approveCsrs.ts";
 
 /** Name of the stack output that carries each zone's serial and digest to the next run. */
 export const DNS_ZONES_OUTPUT = "dnsZones";
@@ -41,9 +47,10 @@ function fcosImage(config: LabConfig): BaseImage {
   return config.fcos.image.startsWith("/") ? { kind: "path", path: config.fcos.image } : { kind: "url", url: config.fcos.image, sha256: config.fcos.sha256 };
 }
 
-/** Checks the host's installer assets against the config before anything is registered. */
 /** Checks the host's installer assets against the config; returns when they were generated. */
 function checkInstallerAssets(config: LabConfig, plan: LabPlan): Date | undefined {
+  const folderProblem = assetsDirProblem(config.okd.assetsDir, config.stack);
+  if (folderProblem) throw new pulumi.RunError(folderProblem);
   const drift = installConfigDrift(config.okd.assetsDir, renderInstallConfig(plan, config.okd, "ssh-ed25519 AAAA compare"));
   switch (drift.kind) {
     case "none":
@@ -102,10 +109,13 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   for (const warning of warnings) pulumi.log.warn(warning);
   const plan = buildLabPlan(config);
   const assetsGeneratedAt = (options.checkHostAssets ?? true) ? checkInstallerAssets(config, plan) : undefined;
-  const libvirtUri = readLibvirtUri() ?? process.env.LIBVIRT_DEFAULT_URI;
+  const configuredUri = readLibvirtUri();
+  const libvirtUri = configuredUri ?? process.env.LIBVIRT_DEFAULT_URI;
   if (!libvirtUri) {
     throw new pulumi.RunError("okd-lab: libvirt:uri is not set and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system");
   }
+  const uriProblem = libvirtUriProblem(libvirtUri, configuredUri === undefined ? "LIBVIRT_DEFAULT_URI" : "libvirt:uri");
+  if (uriProblem) throw new pulumi.RunError(uriProblem);
 
   const provider = new libvirt.Provider("libvirt", { uri: libvirtUri });
   const withLibvirt: pulumi.ComponentResourceOptions = { providers: [provider] };
@@ -131,8 +141,20 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     withLibvirt,
   );
 
-  const cloudInit = authorizedKeys.apply((keys) =>
-    renderCloudInit({ infra: plan.infra, network: plan.network, domain: plan.cluster.domain, coredns: config.infra.coredns, sshAuthorizedKeys: keys }),
+  // The infra node's SSH host key: installed by cloud-init, pinned by every connection to it.
+  const infraHostKey = new tls.PrivateKey("infra-ssh-host-key", { algorithm: "ED25519" });
+  // A secret as a whole: the user data carries the host's private key.
+  const cloudInit = pulumi.secret(
+    pulumi.all([authorizedKeys, infraHostKey.privateKeyOpenssh, infraHostKey.publicKeyOpenssh]).apply(([keys, privateKey, publicKey]) =>
+      renderCloudInit({
+        infra: plan.infra,
+        network: plan.network,
+        domain: plan.cluster.domain,
+        coredns: config.infra.coredns,
+        sshAuthorizedKeys: keys,
+        sshHostKey: { privateKey, publicKey },
+      }),
+    ),
   );
   const infraNode = new InfraNode(
     "infra",
@@ -168,6 +190,7 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     host: plan.infra.ip,
     user: INFRA_ADMIN_USER,
     privateKey: labKey.privateKeyOpenssh,
+    hostKey: infraHostKey.publicKeyOpenssh,
     files,
     domainId: infraNode.domainId,
   });
@@ -221,13 +244,21 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   );
 
   if (config.approveCsrs) {
-    // Re-runs (as an update) whenever the node list changes, and only approves for these names.
-    const joining = plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => n.fqdn);
+    // Re-runs (as a replacement) whenever the node list changes. It approves only what each
+    // joining node's kubelet files (host/csrPolicy.ts); nodes Ready already get nothing new.
+    const request: CsrApprovalRequest = {
+      oc: "oc",
+      kubeconfig: path.resolve(config.okd.assetsDir, "auth", "kubeconfig"),
+      nodes: plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => ({ name: n.name, fqdn: n.fqdn, ip: n.ip, role: n.role })),
+      timeoutSeconds: APPROVAL_TIMEOUT_SECONDS,
+    };
     new command.local.Command(
       "approve-csrs",
       {
-        create: renderApproveCsrsScript({ nodes: joining, kubeconfig: path.resolve(config.okd.assetsDir, "auth", "kubeconfig") }),
-        interpreter: ["/bin/bash", "-c"],
+        // No shell: node runs the approval with the request as its one argument.
+        interpreter: ["node", "--require", "ts-node/register/transpile-only", APPROVE_CSRS_SCRIPT],
+        create: JSON.stringify(request),
+        dir: __dirname,
       },
       { dependsOn: nodes },
     );
@@ -238,6 +269,7 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     ...text,
     statsPassword: pulumi.secret(statsPassword.result),
     sshPrivateKey: pulumi.secret(labKey.privateKeyOpenssh),
+    knownHosts: infraHostKey.publicKeyOpenssh.apply((key) => infraKnownHostsLine(plan, key)),
     kubeadminPassword: pulumi.secret(installer.output.apply((o) => o.kubeadminPassword)),
     kubeconfig: pulumi.unsecret(installer.output.apply((o) => o.kubeconfig)),
     [DNS_ZONES_OUTPUT]: zones.apply((all) => Object.fromEntries(all.map((f) => [f.zone, { serial: f.serial, digest: f.digest }]))),

@@ -7,6 +7,11 @@ export interface InfraConfigArgs {
   user: string;
   /** OpenSSH private key the program connects with; a secret. */
   privateKey: pulumi.Input<string>;
+  /**
+   * The node's SSH host public key (`ssh-ed25519 AAAA...`): every connection refuses any other, so
+   * no file (the stats password among them) reaches a host that merely answers on the address.
+   */
+  hostKey: pulumi.Input<string>;
   /** Files in installation order; `secret` files stay Pulumi secrets. */
   files: InfraFile<pulumi.Input<string>>[];
   /** The infra domain id: a new VM gets every file again. */
@@ -29,6 +34,9 @@ export class InfraConfig extends pulumi.ComponentResource {
       host: args.host,
       user: args.user,
       privateKey: pulumi.secret(args.privateKey),
+      // pulumi-command v1.2.1 provider/pkg/provider/remote/connection.go: ssh.FixedHostKey of this
+      // authorized_keys line (and only its key type is offered); without it any key is accepted.
+      hostKey: args.hostKey,
       // The first connection waits for the VM to boot: up to ~20 minutes of retries.
       dialErrorLimit: 120,
       perDialTimeout: 10,

@@ -5,6 +5,7 @@
 import * as command from "@pulumi/command";
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
+import { shellQuote } from "../render/shellQuote";
 
 const GiB = 1024 ** 3;
 
@@ -78,15 +79,17 @@ export function dhcpReservationCleanup(
   args: { libvirtUri?: string; networkName: pulumi.Input<string>; vm: VmIdentity },
   opts: pulumi.CustomResourceOptions,
 ): command.local.Command {
-  const uri = args.libvirtUri ? `-c '${args.libvirtUri}' ` : "";
-  const host = `<host mac='${args.vm.mac}' name='${args.vm.hostName}' ip='${args.vm.ip}'/>`;
+  // Every value reaches bash through the one quoting helper; the URI is also validated upfront.
+  const virsh = args.libvirtUri ? `virsh -c ${shellQuote(args.libvirtUri)}` : "virsh";
+  const host = shellQuote(`<host mac='${args.vm.mac}' name='${args.vm.hostName}' ip='${args.vm.ip}'/>`);
+  const network = pulumi.output(args.networkName).apply(shellQuote);
   return new command.local.Command(
     name,
     {
       create: "true",
       // Live and persistent definition first, then the persistent one alone (network stopped).
       // A reservation that is already gone is fine; any other failure is reported, not fatal.
-      delete: pulumi.interpolate`for flags in '--live --config' '--config'; do out=$(virsh ${uri}net-update ${args.networkName} delete ip-dhcp-host "${host}" $flags 2>&1) && exit 0; done; case "$out" in *"couldn't locate a matching dhcp host"*|*"network not found"*|*"Network not found"*) exit 0 ;; esac; echo "okd-lab: could not remove the DHCP reservation ${host}: $out" >&2; exit 0`,
+      delete: pulumi.interpolate`host=${host}; for flags in '--live --config' '--config'; do out=$(${virsh} net-update ${network} delete ip-dhcp-host "$host" $flags 2>&1) && exit 0; done; case "$out" in *"couldn't locate a matching dhcp host"*|*"network not found"*|*"Network not found"*) exit 0 ;; esac; echo "okd-lab: could not remove the DHCP reservation $host: $out" >&2; exit 0`,
       interpreter: ["/bin/bash", "-c"],
     },
     opts,

@@ -8,6 +8,7 @@
  */
 import * as path from "node:path";
 import { parseLabConfig } from "../config/labConfig";
+import { libvirtUriProblem } from "../config/libvirtUri";
 import { UsageError } from "../offline/cli";
 import { readStackConfig, splitStackConfig } from "../offline/stackFile";
 import { buildLabPlan, LabPlan } from "../plan/labPlan";
@@ -88,6 +89,8 @@ export async function readDeployedLab(stack: string, pulumi: RunPulumi, cwd: str
       `libvirt:uri is not set in Pulumi.${stack}.yaml and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system --stack ${stack}`,
     );
   }
+  const uriProblem = libvirtUriProblem(libvirtUri, configUri ? "libvirt:uri" : "LIBVIRT_DEFAULT_URI");
+  if (uriProblem) throw new UsageError(uriProblem);
   const labConfig = parseLabConfig(raw, stack).config;
   const plan = buildLabPlan(labConfig);
   const text = await pulumi(["stack", "output", "--json", "--stack", stack]);

@@ -221,7 +221,8 @@ export function hostToolsFor(config: LabConfig): HostTool[] {
   }
   if (config.approveCsrs) {
     const why = "approveCsrs is on: the approval runs on this machine";
-    tools.push({ name: "oc", pkg: "openshift-clients", why }, { name: "openssl", pkg: "openssl", why });
+    // The requests themselves are parsed in-process (host/csrPolicy.ts): no openssl needed.
+    tools.push({ name: "oc", pkg: "openshift-clients", why });
   }
   return tools;
 }

@@ -7,6 +7,8 @@
  * in, script text out.
  */
 
+import { shellQuote } from "../render/shellQuote";
+
 /** Inputs of {@link renderImageFetchScript}. */
 export interface ImageFetchArgs {
   /** http(s) URL of a `.qcow2` or `.qcow2.xz`, e.g. from `openshift-install coreos print-stream-json`. */
@@ -19,11 +21,6 @@ export interface ImageFetchArgs {
 
 /** Suffix of the sidecar file that records which download `dest` came from. */
 export const SOURCE_SHA256_SUFFIX = ".source-sha256";
-
-/** Single-quotes a value for bash; any byte but NUL survives. */
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 function checkDest(dest: string): void {
   if (!dest.startsWith("/") || dest.endsWith("/") || /[\0\n]/.test(dest)) {

@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 stack=${OKD_LAB_STACK:-dev}
 . scripts/pulumiEnv.sh
-exec pulumi destroy --stack "$stack" "$@"
+# Not exec: the passphrase file is removed when this script exits.
+pulumi destroy --stack "$stack" "$@"

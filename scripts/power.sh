@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pulumiEnv.sh
-exec ts-node --transpile-only scripts/power.ts "$@"
+# No exec: pulumiEnv.sh removes its passphrase file when this shell exits.
+ts-node --transpile-only scripts/power.ts "$@"

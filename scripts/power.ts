@@ -18,8 +18,10 @@ import { realClock, READINESS_TIMEOUT_SECONDS } from "../host/infraReadiness";
 import { csrNodes, OcRun, PowerHost, startLab, stopLab } from "../host/labPower";
 import { approveLabCsrs } from "../host/csrApproval";
 import { Virsh, VirshError } from "../host/virsh";
-import { APPROVAL_TIMEOUT_SECONDS } from "../render/approveCsrsScript";
 import { HostProbe } from "../verify/hostProbe";
+
+/** Seconds until every node is Ready: the bound of the opt-in approval during `pulumi up` (lab.ts). */
+export const CSR_TIMEOUT_SECONDS = 3600;
 
 const USAGE = [
   "usage: npm run stop  -- [--stack NAME] [--force] [--timeout SECONDS]",
@@ -28,7 +30,7 @@ const USAGE = [
   "  --force              stop a cluster younger than its first certificate rotation (24 h) anyway",
   "  --timeout            seconds each group of VMs may take to power off (default 300)",
   "  --readiness-timeout  seconds the infra node may take to serve DNS, the load balancer and NTP (default 900)",
-  `  --csr-timeout        seconds until every node is Ready (default ${APPROVAL_TIMEOUT_SECONDS})`,
+  `  --csr-timeout        seconds until every node is Ready (default ${CSR_TIMEOUT_SECONDS})`,
 ].join("\n");
 
 /** Seconds each group may take to power off: libvirt-guests' SHUTDOWN_TIMEOUT default. */
@@ -71,7 +73,7 @@ export function parsePowerArgs(argv: string[], env: NodeJS.ProcessEnv): PowerCom
     command,
     stack,
     readinessTimeoutSeconds: seconds("readiness-timeout", values["readiness-timeout"] as string | undefined, READINESS_TIMEOUT_SECONDS),
-    csrTimeoutSeconds: seconds("csr-timeout", values["csr-timeout"] as string | undefined, APPROVAL_TIMEOUT_SECONDS),
+    csrTimeoutSeconds: seconds("csr-timeout", values["csr-timeout"] as string | undefined, CSR_TIMEOUT_SECONDS),
   };
 }
 

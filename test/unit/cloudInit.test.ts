@@ -3,6 +3,10 @@ import { corednsTarballUrl, renderCloudInit } from "../../render/cloudInit";
 import { planFor, seedRawConfig, TEST_COREDNS_SHA256, threeByThreeRawConfig } from "../fixtures/labs";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAySBJTIcx+RzlTgfRZ7u3Np3NMs5pkkALVlSLEWdjq/ test";
+const HOST_KEY = {
+  privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nhost\n-----END OPENSSH PRIVATE KEY-----\n",
+  publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyHostKeyHostKeyHostKeyHostKeyHostKeyHo\n",
+};
 
 function render(raw = seedRawConfig()) {
   const plan = planFor(raw);
@@ -12,6 +16,7 @@ function render(raw = seedRawConfig()) {
     domain: plan.cluster.domain,
     coredns: { version: "1.11.1", sha256: TEST_COREDNS_SHA256 },
     sshAuthorizedKeys: [KEY],
+    sshHostKey: HOST_KEY,
   });
 }
 
@@ -114,6 +119,14 @@ describe("cloud-init for the infra node", () => {
     expect(parse(data.metaData)).toEqual({ "instance-id": expect.stringMatching(/^okd-infra-[0-9a-f]{12}$/), "local-hostname": "okd-infra" });
   });
 
+  it("installs the program's SSH host key in place of the image's, and generates no other ed25519 key", () => {
+    expect([userData.ssh_deletekeys, userData.ssh_keys, userData.ssh_genkeytypes]).toEqual([
+      true,
+      { ed25519_private: HOST_KEY.privateKey, ed25519_public: HOST_KEY.publicKey.trim() },
+      [],
+    ]);
+  });
+
   it("changes the instance id with the user data, so a new one applies at the next boot", () => {
     const plan = planFor(seedRawConfig());
     const other = renderCloudInit({
@@ -122,6 +135,7 @@ describe("cloud-init for the infra node", () => {
       domain: plan.cluster.domain,
       coredns: { version: "1.11.1", sha256: TEST_COREDNS_SHA256 },
       sshAuthorizedKeys: [KEY, KEY.replace("test", "second")],
+      sshHostKey: HOST_KEY,
     });
     expect(parse(other.metaData)["instance-id"]).not.toBe(parse(data.metaData)["instance-id"]);
   });

@@ -68,6 +68,20 @@ describe("readDeployedLab", () => {
     );
   });
 
+  it("refuses a URI that is not a libvirt connection URI before running anything", async () => {
+    const dir = stackDir({ "libvirt:uri": "qemu:///system; rm -rf /", ...okdKeys(seedRawConfig()) });
+    dirs.push(dir);
+    const calls: string[][] = [];
+    const pulumi = async (args: string[]) => {
+      calls.push(args);
+      return JSON.stringify(seedOutputs());
+    };
+    await expect(readDeployedLab("lab", pulumi, dir, {})).rejects.toThrow(
+      'okd-lab: libvirt:uri = "qemu:///system; rm -rf /": is not a libvirt connection URI (driver[+transport]://[user@][host][:port]/path[?name=value], no spaces, quotes or shell characters). Fix: pulumi config set libvirt:uri qemu:///system',
+    );
+    expect(calls).toEqual([]);
+  });
+
   it("refuses a config that moved the infra node away from the deployed one", async () => {
     const raw = seedRawConfig();
     const dir = stackDir({ "libvirt:uri": "qemu:///system", ...okdKeys({ ...raw, infra: { ...(raw.infra as object), ip: "10.56.0.20" } }) });

@@ -260,9 +260,12 @@ describe("tools", () => {
     );
   });
 
-  it("needs oc and openssl when approveCsrs is on", () => {
+  it("needs oc (and not openssl) when approveCsrs is on", () => {
     const config = seedWith((raw) => (raw.approveCsrs = true));
-    const host = hostWith((h) => delete h.onPath.oc);
+    const host = hostWith((h) => {
+      delete h.onPath.oc;
+      delete h.onPath.openssl;
+    });
     expect(line(checkHostTools(ctxOf(config), probeOf(host)))).toBe(
       "FAIL  tools: oc is missing (approveCsrs is on: the approval runs on this machine). Fix: sudo dnf install openshift-clients",
     );

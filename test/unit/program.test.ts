@@ -2,9 +2,11 @@
  * The whole program under Pulumi mocks: which resources it registers, under which parents, in
  * which order, what stays secret, and what an update would change.
  */
-import { isSecret, LabRun, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
+import * as nodePath from "node:path";
+import { isSecret, LabRun, OFFLINE_SSH_HOST_PUBLIC_KEY, plainValue, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
 import { diffRuns } from "../../offline/planDiff";
 import { planJson } from "../../scripts/render";
+import { shellQuote } from "../../render/shellQuote";
 import { TEST_COREDNS_SHA256 } from "../fixtures/labs";
 
 /** The dev stack's config in stack-file form (namespace:key -> value). */
@@ -278,8 +280,24 @@ describe("updates", () => {
 
   it("releases a deleted node's DHCP reservation on delete", () => {
     const cleanup = find(dev, "command:local:Command", "bootstrap-bootstrap-dhcp-release");
-    expect(cleanup.inputs.delete).toContain("net-update okd-net delete ip-dhcp-host \"<host mac='52:54:00:38:00:0b' name='bootstrap' ip='10.56.0.11'/>\"");
+    expect(cleanup.inputs.delete).toContain(`host=${shellQuote("<host mac='52:54:00:38:00:0b' name='bootstrap' ip='10.56.0.11'/>")};`);
+    expect(cleanup.inputs.delete).toContain(`virsh -c 'qemu:///system' net-update 'okd-net' delete ip-dhcp-host "$host" $flags`);
     expect(cleanup.dependsOn).toContain(urnOf(find(dev, "libvirt:index/domain:Domain", "bootstrap-bootstrap-domain"), dev));
+  });
+});
+
+describe("infra SSH host key", () => {
+  it("is generated, installed through the secret user data, pinned by every remote command and published as known_hosts", () => {
+    const hostKey = `${OFFLINE_SSH_HOST_PUBLIC_KEY}\n`;
+    const remote = dev.resources.filter((r) => r.type === "command:remote:Command");
+    expect(remote.length).toBeGreaterThan(0);
+    for (const r of remote) {
+      const connection = plainValue(r.inputs.connection, true) as Record<string, unknown>;
+      expect({ name: r.name, hostKey: connection.hostKey }).toEqual({ name: r.name, hostKey });
+    }
+    const disk = find(dev, "libvirt:index/cloudInitDisk:CloudInitDisk", "infra-cloudinit");
+    expect(isSecret(disk.inputs.userData)).toBe(true);
+    expect(dev.outputs.knownHosts).toBe(`10.56.0.10,okd-infra.okd-lab.okd.local ${OFFLINE_SSH_HOST_PUBLIC_KEY.split(" ").slice(0, 2).join(" ")}`);
   });
 });
 
@@ -291,8 +309,17 @@ describe("CSR approval", () => {
   it("when on, runs after every FCOS node and approves only the stack's masters and workers", async () => {
     const run = await runLabUnderMocks({ stack: "dev", config: { ...devConfig(), "okd-lab:approveCsrs": true } });
     const approve = find(run, "command:local:Command", "approve-csrs");
-    const script = approve.inputs.create as string;
-    expect(script).toContain("nodes=('master.okd-lab.okd.local' 'worker.okd-lab.okd.local')");
+    // The one approval implementation (host/csrApproval.ts), run without a shell.
+    expect(approve.inputs.interpreter).toEqual(["node", "--require", "ts-node/register/transpile-only", "scripts/approveCsrs.ts"]);
+    expect(JSON.parse(approve.inputs.create as string)).toEqual({
+      oc: "oc",
+      kubeconfig: nodePath.resolve(".okd/dev/auth/kubeconfig"),
+      nodes: [
+        { name: "master", fqdn: "master.okd-lab.okd.local", ip: "10.56.0.12", role: "master" },
+        { name: "worker", fqdn: "worker.okd-lab.okd.local", ip: "10.56.0.13", role: "worker" },
+      ],
+      timeoutSeconds: 3600,
+    });
     for (const node of ["bootstrap-bootstrap", "master-master", "worker-worker"]) {
       expect(approve.dependsOn.some((u) => u.endsWith(`::${node}-domain`))).toBe(true);
     }
@@ -335,6 +362,24 @@ describe("scaling against existing installer assets", () => {
     ]);
     const haproxy = find(run, "command:remote:Command", "infra-config-file:haproxy.cfg").inputs.stdin as string;
     for (const ip of ["10.56.0.21", "10.56.0.22", "10.56.0.23"]) expect(haproxy).toContain(`${ip}:22623`);
+  }, 30000);
+
+  it("refuses, before registering anything, an assets folder that holds other files", async () => {
+    fs.writeFileSync(path.join(assets, "notes.txt"), "mine");
+    fs.mkdirSync(path.join(assets, "manifests"));
+    const recorder: RecordedResource[] = [];
+    await expect(runLabUnderMocks({ stack: "dev", config: withAssets(), checkHostAssets: true, recorder })).rejects.toThrow(
+      `okd-lab:okd.assetsDir = ${JSON.stringify(assets)}: holds files that are not this lab's installer assets (manifests, notes.txt); ` +
+        "the installer step writes and removes manifests/, openshift/ and install-config.yaml there. Fix: point okd-lab:okd.assetsDir at a new or empty folder, e.g. .okd/dev.",
+    );
+    expect(recorder).toEqual([]);
+  });
+
+  it("accepts an empty assets folder and one holding this lab's record", async () => {
+    await expect(runLabUnderMocks({ stack: "dev", config: withAssets(), checkHostAssets: true })).resolves.toBeDefined();
+    recordAssets(await installConfigOf(withAssets()), new Date().toISOString());
+    fs.writeFileSync(path.join(assets, "metadata.json"), "{}");
+    await expect(runLabUnderMocks({ stack: "dev", config: withAssets(), checkHostAssets: true })).resolves.toBeDefined();
   }, 30000);
 
   it("refuses, before registering anything, a change that would need new assets", async () => {
