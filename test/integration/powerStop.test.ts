@@ -129,9 +129,12 @@ describe("npm run stop", () => {
 });
 
 describe("npm run stop|start wrapper", () => {
-  it("runs the command after the passphrase is known", () => {
-    const r = spawnSync("bash", [path.join(REPO, "scripts/power.sh"), "stop", "--help"], { env: s.env, encoding: "utf8" });
+  it("runs the command after the passphrase is known, and leaves no passphrase file behind", () => {
+    const tmp = path.join(s.dir, "tmp");
+    fs.mkdirSync(tmp);
+    const r = spawnSync("bash", [path.join(REPO, "scripts/power.sh"), "stop", "--help"], { env: { ...s.env, TMPDIR: tmp }, encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stdout.split("\n")[0]).toBe("usage: npm run stop  -- [--stack NAME] [--force] [--timeout SECONDS]");
+    expect(fs.readdirSync(tmp).filter((f) => f.startsWith("okd-lab-passphrase"))).toEqual([]);
   });
 });
