@@ -44,8 +44,11 @@ export interface DeployedLab {
   plan: LabPlan;
 }
 
-/** How the reader runs `pulumi`: returns stdout, or throws UsageError with pulumi's complaint. */
-export type RunPulumi = (args: string[]) => Promise<string>;
+/**
+ * Reads the stack's outputs (`pulumi stack output --json`, secrets as `[secret]`): the parsed
+ * document, or undefined when the stack does not exist; throws UsageError with pulumi's complaint.
+ */
+export type ReadOutputs = () => Promise<unknown>;
 
 function describe(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
@@ -75,12 +78,12 @@ export function parseNodesOutput(stack: string, outputs: unknown): LabVm[] {
 }
 
 /**
- * Reads the deployed lab of `stack`: outputs through `pulumi stack output --json`, config from
+ * Reads the deployed lab of `stack`: its outputs through `readOutputs`, its config from
  * `<cwd>/Pulumi.<stack>.yaml`.
  * @throws UsageError when the stack has no outputs, no libvirt URI, or its config no longer
  *   describes the infra node that was deployed.
  */
-export async function readDeployedLab(stack: string, pulumi: RunPulumi, cwd: string, env: NodeJS.ProcessEnv): Promise<DeployedLab> {
+export async function readDeployedLab(stack: string, readOutputs: ReadOutputs, cwd: string, env: NodeJS.ProcessEnv): Promise<DeployedLab> {
   const { config } = readStackConfig(path.join(cwd, `Pulumi.${stack}.yaml`));
   const { raw, libvirtUri: configUri } = splitStackConfig(config);
   const libvirtUri = configUri ?? (env.LIBVIRT_DEFAULT_URI || undefined);
@@ -93,13 +96,7 @@ export async function readDeployedLab(stack: string, pulumi: RunPulumi, cwd: str
   if (uriProblem) throw new UsageError(uriProblem);
   const labConfig = parseLabConfig(raw, stack).config;
   const plan = buildLabPlan(labConfig);
-  const text = await pulumi(["stack", "output", "--json", "--stack", stack]);
-  let outputs: unknown;
-  try {
-    outputs = JSON.parse(text);
-  } catch {
-    throw new UsageError(`'pulumi stack output --json --stack ${stack}' did not print JSON: ${text.trim().split("\n")[0] ?? ""}`);
-  }
+  const outputs = await readOutputs();
   const vms = parseNodesOutput(stack, outputs);
   const infra = vms.filter((vm) => vm.role === "infra");
   if (infra.length !== 1) throw new UsageError(`stack ${stack}: the nodes output lists ${infra.length} infra nodes, expected 1`);

@@ -13,7 +13,7 @@ import { execFile } from "node:child_process";
 import { parseArgs } from "node:util";
 import { HelpRequest, runCli, UsageError } from "../offline/cli";
 import { assetsInstallTime } from "../host/clusterAge";
-import { readDeployedLab, RunPulumi } from "../host/deployedLab";
+import { readDeployedLab, ReadOutputs } from "../host/deployedLab";
 import { realClock, READINESS_TIMEOUT_SECONDS } from "../host/infraReadiness";
 import { csrNodes, OcRun, PowerHost, startLab, stopLab } from "../host/labPower";
 import { approveLabCsrs } from "../host/csrApproval";
@@ -90,17 +90,24 @@ function run(file: string, args: string[], timeoutMs: number): Promise<OcRun> {
   });
 }
 
-/** `pulumi ARGS` by name (npm run puts node_modules/.bin first), its complaint as a UsageError. */
-const realPulumi: RunPulumi = async (args) => {
-  const r = await run("pulumi", args, 120000);
-  if (r.error === "ENOENT") throw new UsageError("the Pulumi CLI is not installed: see https://www.pulumi.com/docs/install/");
-  if (r.code !== 0) throw new UsageError(`'pulumi ${args.join(" ")}' failed: ${r.stderr.trim() || r.error || `exit ${r.code}`}`);
-  return r.stdout;
-};
+/** `pulumi stack output --json` by name (npm run puts node_modules/.bin first); pulumi's complaint as a UsageError. */
+function stackOutputs(stack: string): ReadOutputs {
+  return async () => {
+    const args = ["stack", "output", "--json", "--stack", stack, "--non-interactive"];
+    const r = await run("pulumi", args, 120000);
+    if (r.error === "ENOENT") throw new UsageError("the Pulumi CLI is not installed: run npm ci (npm run puts node_modules/.bin/pulumi first on PATH)");
+    if (r.code !== 0) throw new UsageError(`'pulumi ${args.join(" ")}' failed: ${r.stderr.trim() || r.error || `exit ${r.code}`}`);
+    try {
+      return JSON.parse(r.stdout) as unknown;
+    } catch {
+      throw new UsageError(`'pulumi ${args.join(" ")}' did not print JSON: ${r.stdout.trim().split("\n")[0] ?? ""}`);
+    }
+  };
+}
 
 async function main(): Promise<number> {
   const options = parsePowerArgs(process.argv.slice(2), process.env);
-  const lab = await readDeployedLab(options.stack, realPulumi, process.cwd(), process.env);
+  const lab = await readDeployedLab(options.stack, stackOutputs(options.stack), process.cwd(), process.env);
   const log = (line: string) => console.log(line);
   const virsh = new Virsh({ uri: lab.libvirtUri });
   const oc = (args: string[]) => run("oc", ["--kubeconfig", lab.kubeconfig, "--request-timeout=20s", ...args], 30000);

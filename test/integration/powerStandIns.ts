@@ -5,7 +5,8 @@
  *   `-c $FAKE_VIRSH_URI` first; `domstate`, `shutdown NAME --mode acpi` (the domain powers off on
  *   the next `domstate` unless `<name>.ignores-acpi` exists) and `start` as virsh answers them
  *   (virsh-domain.c: "Domain 'x' started", "error: Domain is already active"); every call logged.
- * - `pulumi`: `stack output --json --stack S` prints `$FAKE_PULUMI_DIR/S.json`; nothing else.
+ * - `pulumi`: `stack output --json --stack S --non-interactive` prints `$FAKE_PULUMI_DIR/S.json`;
+ *   nothing else.
  * - `oc`: the three read-only calls of the lifecycle (`--request-timeout=20s get clusterversion |
  *   nodes -o wide | clusteroperators -o json`) answered from `$FAKE_OC_DIR`; everything else goes to
  *   the CSR stand-in test/fixtures/fake-oc, which refuses what oc would not do.
@@ -42,7 +43,7 @@ esac
 
 const PULUMI = `#!/bin/bash
 set -uo pipefail
-if [ "$1 $2 $3 $4" = "stack output --json --stack" ] && [ $# = 5 ]; then
+if [ "$1 $2 $3 $4" = "stack output --json --stack" ] && [ "\${6:-}" = --non-interactive ] && [ $# = 6 ]; then
   f="\${FAKE_PULUMI_DIR:?}/$5.json"
   [ -f "$f" ] || { echo "error: no stack named '$5' found" >&2; exit 255; }
   cat "$f"; exit 0

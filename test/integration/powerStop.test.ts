@@ -124,7 +124,7 @@ describe("npm run stop", () => {
     fs.rmSync(path.join(s.pulumiDir, "lab.json"));
     const r = power(["stop", "--stack", "lab"]);
     expect(r.code).toBe(2);
-    expect(r.err.split("\n")[0]).toBe("'pulumi stack output --json --stack lab' failed: error: no stack named 'lab' found");
+    expect(r.err.split("\n")[0]).toBe("'pulumi stack output --json --stack lab --non-interactive' failed: error: no stack named 'lab' found");
   });
 });
 
