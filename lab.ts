@@ -43,8 +43,9 @@ const APPROVE_CSRS_SCRIPT = "scripts/approveCsrs.ts";
 /** Name of the stack output that carries each zone's serial and digest to the next run. */
 export const DNS_ZONES_OUTPUT = "dnsZones";
 
-function fcosImage(config: LabConfig): BaseImage {
-  return config.fcos.image.startsWith("/") ? { kind: "path", path: config.fcos.image } : { kind: "url", url: config.fcos.image, sha256: config.fcos.sha256 };
+function baseImage(image: string, sha256: string | undefined, sha256Key: string): BaseImage {
+  // Config validation makes every URL https with a sha256.
+  return image.startsWith("/") ? { kind: "path", path: image, sha256, sha256Key } : { kind: "url", url: image, sha256: sha256 ?? "", sha256Key };
 }
 
 /** Checks the host's installer assets against the config; returns when they were generated. */
@@ -133,8 +134,8 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     "lab",
     {
       pool: config.pool,
-      infraImage: config.infra.image,
-      fcosImage: fcosImage(config),
+      infraImage: baseImage(config.infra.image, config.infra.imageSha256, "okd-lab:infra.imageSha256"),
+      fcosImage: baseImage(config.fcos.image, config.fcos.sha256, "okd-lab:fcos.sha256"),
       cacheDir: path.resolve(".okd", `${config.stack}-images`),
       volumePrefix: plan.cluster.name,
     },

@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { bootstrapHelperCommand, InfraFile, installCommand, renderInstallHelper } from "../render/infraFiles";
+import { InfraFile, installCommand, waitForCloudInitCommand } from "../render/infraFiles";
 
 export interface InfraConfigArgs {
   host: string;
@@ -42,11 +42,7 @@ export class InfraConfig extends pulumi.ComponentResource {
       perDialTimeout: 10,
     };
     const triggers = [args.domainId];
-    const helper = new command.remote.Command(
-      `${name}-helper`,
-      { connection, create: bootstrapHelperCommand(), stdin: renderInstallHelper(), triggers },
-      { parent: this },
-    );
+    const helper = new command.remote.Command(`${name}-helper`, { connection, create: waitForCloudInitCommand(), triggers }, { parent: this });
 
     const byId = new Map<string, command.remote.Command>();
     const delivered: pulumi.Resource[] = [helper];

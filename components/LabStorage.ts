@@ -1,15 +1,19 @@
 import * as command from "@pulumi/command";
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
-import { renderImageFetchScript, renderImageRemoveScript } from "../ignition/imageFetchScript";
+import { renderImageFetchScript, renderImageRemoveScript, renderImageVerifyScript } from "../ignition/imageFetchScript";
 
-/** A boot image: a host path used as is, or a URL fetched (verified, decompressed) once on the host. */
-export type BaseImage = { kind: "path"; path: string } | { kind: "url"; url: string; sha256?: string };
+/**
+ * A boot image: a host path (checked against its sha256 when one is given), or an https URL
+ * fetched once on the host, verified, decompressed and re-hashed whenever it is reused.
+ * `sha256Key` is the config key of the digest, named when it does not match.
+ */
+export type BaseImage = { kind: "path"; path: string; sha256?: string; sha256Key: string } | { kind: "url"; url: string; sha256: string; sha256Key: string };
 
 export interface LabStorageArgs {
   pool: { name: string; path: string };
-  /** AlmaLinux 9 GenericCloud qcow2 for the infra node; libvirt uploads a URL as is. */
-  infraImage: string;
+  /** AlmaLinux 9 GenericCloud qcow2 for the infra node. */
+  infraImage: BaseImage;
   /** Fedora CoreOS qemu image; URLs are fetched to `cacheDir` first (FCOS ships `.qcow2.xz`). */
   fcosImage: BaseImage;
   /** Host folder for fetched images; removed images belong to the stack. */
@@ -36,34 +40,17 @@ export class LabStorage extends pulumi.ComponentResource {
     // a changed image source only applies to a new lab (or `pulumi up --replace` on the base).
     const base = { parent: this, deleteBeforeReplace: true, ignoreChanges: ["source"] };
 
+    const infra = verifiedImage(`${name}-infra-image`, args.infraImage, args.cacheDir, this);
     const infraBase = new libvirt.Volume(
       `${name}-infra-base`,
-      { name: `${args.volumePrefix}-almalinux9-base.qcow2`, pool: pool.name, source: args.infraImage, format: "qcow2" },
-      base,
+      { name: `${args.volumePrefix}-almalinux9-base.qcow2`, pool: pool.name, source: infra.source, format: "qcow2" },
+      { ...base, dependsOn: infra.dependsOn },
     );
-
-    let fcosSource = args.fcosImage.kind === "path" ? args.fcosImage.path : "";
-    const fcosDependsOn: pulumi.Resource[] = [];
-    if (args.fcosImage.kind === "url") {
-      const fileName = args.fcosImage.url.split("/").pop()!.replace(/\.xz$/, "");
-      const dest = `${args.cacheDir}/${fileName}`;
-      const fetch = new command.local.Command(
-        `${name}-fcos-image`,
-        {
-          create: renderImageFetchScript({ url: args.fcosImage.url, sha256: args.fcosImage.sha256 ?? "", dest }),
-          delete: renderImageRemoveScript(dest),
-          interpreter: ["/bin/bash", "-c"],
-          logging: "stderr",
-        },
-        { parent: this },
-      );
-      fcosSource = dest;
-      fcosDependsOn.push(fetch);
-    }
+    const fcos = verifiedImage(`${name}-fcos-image`, args.fcosImage, args.cacheDir, this);
     const fcosBase = new libvirt.Volume(
       `${name}-fcos-base`,
-      { name: `${args.volumePrefix}-fcos-base.qcow2`, pool: pool.name, source: fcosSource, format: "qcow2" },
-      { ...base, dependsOn: fcosDependsOn },
+      { name: `${args.volumePrefix}-fcos-base.qcow2`, pool: pool.name, source: fcos.source, format: "qcow2" },
+      { ...base, dependsOn: fcos.dependsOn },
     );
 
     this.poolName = pool.name;
@@ -71,4 +58,37 @@ export class LabStorage extends pulumi.ComponentResource {
     this.fcosBaseVolumeId = fcosBase.id;
     this.registerOutputs({ poolName: this.poolName, infraBaseVolumeId: this.infraBaseVolumeId, fcosBaseVolumeId: this.fcosBaseVolumeId });
   }
+}
+
+/**
+ * The host file a base volume is made from, and the command that vouches for it: a URL is fetched
+ * into `cacheDir` through the verified fetch; a host path with a sha256 is hashed before use.
+ */
+function verifiedImage(name: string, image: BaseImage, cacheDir: string, parent: pulumi.Resource): { source: string; dependsOn: pulumi.Resource[] } {
+  if (image.kind === "path") {
+    if (image.sha256 === undefined) return { source: image.path, dependsOn: [] };
+    const check = new command.local.Command(
+      `${name}-check`,
+      {
+        create: renderImageVerifyScript({ path: image.path, sha256: image.sha256, sha256Key: image.sha256Key }),
+        interpreter: ["/bin/bash", "-c"],
+        logging: "stderr",
+      },
+      { parent },
+    );
+    return { source: image.path, dependsOn: [check] };
+  }
+  const fileName = image.url.split(/[?#]/)[0].split("/").pop()!.replace(/\.xz$/, "");
+  const dest = `${cacheDir}/${fileName}`;
+  const fetch = new command.local.Command(
+    name,
+    {
+      create: renderImageFetchScript({ url: image.url, sha256: image.sha256, dest, sha256Key: image.sha256Key }),
+      delete: renderImageRemoveScript(dest),
+      interpreter: ["/bin/bash", "-c"],
+      logging: "stderr",
+    },
+    { parent },
+  );
+  return { source: dest, dependsOn: [fetch] };
 }

@@ -11,15 +11,20 @@ import { shellQuote } from "../render/shellQuote";
 
 /** Inputs of {@link renderImageFetchScript}. */
 export interface ImageFetchArgs {
-  /** http(s) URL of a `.qcow2` or `.qcow2.xz`, e.g. from `openshift-install coreos print-stream-json`. */
+  /** https URL of a `.qcow2` or `.qcow2.xz`, e.g. from `openshift-install coreos print-stream-json`. */
   url: string;
   /** sha256 of the file at `url` (the compressed file for `.xz`), 64 lowercase hex digits. */
   sha256: string;
   /** Absolute path of the uncompressed qcow2 on the libvirt host, e.g. `/var/lib/libvirt/images/okd-lab/fcos.qcow2`. */
   dest: string;
+  /** The config key holding `sha256`, named in a mismatch; default `okd-lab:fcos.sha256`. */
+  sha256Key?: string;
 }
 
-/** Suffix of the sidecar file that records which download `dest` came from. */
+/**
+ * Suffix of the sidecar file that records which download `dest` came from (first line) and the
+ * sha256 of `dest` itself (second line), which every reuse checks again.
+ */
 export const SOURCE_SHA256_SUFFIX = ".source-sha256";
 
 function checkDest(dest: string): void {
@@ -31,23 +36,25 @@ function checkDest(dest: string): void {
 /**
  * Renders the fetch script.
  *
- * When `dest` exists and `<dest>.source-sha256` records the same sha256, it is reused. Otherwise
+ * When `dest` exists, `<dest>.source-sha256` records the same sha256 and `dest` still hashes to
+ * the digest recorded for it, it is reused; a cached image that changed is downloaded again. Otherwise
  * curl downloads to a temporary file next to `dest` (same filesystem, so the final `mv` is atomic),
  * the sha256 is checked (on mismatch the download is deleted and the script exits 1 naming the
  * expected and actual digests), a `.xz` is decompressed with `xz -d`, the image is moved into place
  * and the sidecar written. The path of the image is printed on stdout; progress goes to stderr.
  * @param args URL, expected sha256 and destination path.
  * @returns the bash script text, starting with `set -euo pipefail`.
- * @throws Error when the URL is not http(s), the sha256 is not 64 lowercase hex digits, or `dest` is not absolute.
+ * @throws Error when the URL is not https, the sha256 is not 64 lowercase hex digits, or `dest` is not absolute.
  */
 export function renderImageFetchScript(args: ImageFetchArgs): string {
   let pathname: string;
   try {
     const url = new URL(args.url);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
+    // https only: a plain http download can be changed on the way, and curl follows redirects.
+    if (url.protocol !== "https:") throw new Error("scheme");
     pathname = url.pathname;
   } catch {
-    throw new Error(`image URL ${JSON.stringify(args.url)} must be an http(s) URL`);
+    throw new Error(`image URL ${JSON.stringify(args.url)} must be an https URL`);
   }
   if (!/^[0-9a-f]{64}$/.test(args.sha256)) {
     throw new Error(`image sha256 ${JSON.stringify(args.sha256)} must be 64 lowercase hex digits`);
@@ -62,10 +69,16 @@ export function renderImageFetchScript(args: ImageFetchArgs): string {
     `dest=${shellQuote(args.dest)}`,
     `sidecar="$dest${SOURCE_SHA256_SUFFIX}"`,
     "log() { printf 'okd-lab image: %s\\n' \"$*\" >&2; }",
-    'if [[ -f "$dest" && -f "$sidecar" && "$(<"$sidecar")" == "$want" ]]; then',
-    '  log "reusing $dest (downloaded from a file with sha256 $want)"',
-    "  printf '%s\\n' \"$dest\"",
-    "  exit 0",
+    'if [[ -f "$dest" && -f "$sidecar" && "$(sed -n 1p "$sidecar")" == "$want" ]]; then',
+    "  # Re-hash on every reuse: a cached image that changed since its download is not used.",
+    '  recorded=$(sed -n 2p "$sidecar")',
+    "  cached=$(sha256sum -- \"$dest\" | cut -d' ' -f1)",
+    '  if [[ -n "$recorded" && "$cached" == "$recorded" ]]; then',
+    '    log "reusing $dest (downloaded from a file with sha256 $want; the image still hashes to $cached)"',
+    "    printf '%s\\n' \"$dest\"",
+    "    exit 0",
+    "  fi",
+    '  log "the cached $dest has sha256 $cached, not the ${recorded:-(unrecorded)} recorded at its download: downloading it again"',
     "fi",
     'mkdir -p -- "$(dirname -- "$dest")"',
     "# Temporary files next to dest: same filesystem, so the final mv is atomic.",
@@ -76,7 +89,7 @@ export function renderImageFetchScript(args: ImageFetchArgs): string {
     'curl --fail --location --silent --show-error --retry 5 --retry-delay 5 --retry-connrefused --connect-timeout 30 --output "$download" -- "$url"',
     "actual=$(sha256sum -- \"$download\" | cut -d' ' -f1)",
     'if [[ "$actual" != "$want" ]]; then',
-    '  log "ERROR: sha256 mismatch for $url: expected $want, got $actual. The download was deleted; check okd-lab:fcos.sha256 against the image\'s published checksum."',
+    `  log "ERROR: sha256 mismatch for $url: expected $want, got $actual. The download was deleted; check ${args.sha256Key ?? "okd-lab:fcos.sha256"} against the image's published checksum."`,
     "  exit 1",
     "fi",
     ...(compressed
@@ -87,7 +100,8 @@ export function renderImageFetchScript(args: ImageFetchArgs): string {
     'rm -f -- "$sidecar"',
     'chmod 0644 -- "$unpacked"',
     'mv -f -- "$unpacked" "$dest"',
-    'printf \'%s\\n\' "$want" > "$sidecar.tmp"',
+    "image=$(sha256sum -- \"$dest\" | cut -d' ' -f1)",
+    'printf \'%s\\n%s\\n\' "$want" "$image" > "$sidecar.tmp"',
     'mv -f -- "$sidecar.tmp" "$sidecar"',
     'log "installed $dest"',
     "printf '%s\\n' \"$dest\"",
@@ -110,4 +124,28 @@ export function renderImageRemoveScript(dest: string): string {
     "printf 'okd-lab image: removed %s\\n' \"$dest\" >&2",
   ];
   return lines.join("\n") + "\n";
+}
+
+/**
+ * Renders the check of a host-path image against its configured sha256: exits 1 naming both
+ * digests and the config key when they differ, so no volume is made from an unexpected file.
+ * @param args the image path, its expected sha256 and the config key holding it.
+ * @throws Error when the path is not absolute or the sha256 is not 64 lowercase hex digits.
+ */
+export function renderImageVerifyScript(args: { path: string; sha256: string; sha256Key: string }): string {
+  checkDest(args.path);
+  if (!/^[0-9a-f]{64}$/.test(args.sha256)) throw new Error(`image sha256 ${JSON.stringify(args.sha256)} must be 64 lowercase hex digits`);
+  return [
+    "set -euo pipefail",
+    `image=${shellQuote(args.path)}`,
+    `want=${shellQuote(args.sha256)}`,
+    'if [[ ! -r "$image" ]]; then printf \'okd-lab image: ERROR: %s is missing or unreadable\\n\' "$image" >&2; exit 1; fi',
+    "actual=$(sha256sum -- \"$image\" | cut -d' ' -f1)",
+    'if [[ "$actual" != "$want" ]]; then',
+    `  printf 'okd-lab image: ERROR: %s has sha256 %s, but %s says %s. Fix: use the published image or correct the digest.\\n' "$image" "$actual" ${shellQuote(args.sha256Key)} "$want" >&2`,
+    "  exit 1",
+    "fi",
+    "printf 'okd-lab image: %s matches its sha256\\n' \"$image\" >&2",
+    "",
+  ].join("\n");
 }

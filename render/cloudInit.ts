@@ -9,19 +9,13 @@
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import { InfraNodePlan, NetworkPlan, PORTS } from "../plan/labPlan";
+import { ADMIN_SUDO_RULES, INSTALL_HELPER_PATH, renderInstallHelper } from "./infraFiles";
+import { COREDNS_PATHS, HAPROXY_SECRETS_ENV_FILE } from "./infraPaths";
 
 /** The administrative user on the infra node; the program connects as this user over SSH. */
 export const INFRA_ADMIN_USER = "okd";
 
-/** Where the CoreDNS binary and configuration live on the infra node. */
-export const COREDNS_PATHS = {
-  binary: "/usr/local/bin/coredns",
-  configDir: "/etc/coredns",
-  unit: "/etc/systemd/system/coredns.service",
-} as const;
-
-/** File holding the HAProxy stats password, read by HAProxy through a systemd drop-in. */
-export const HAPROXY_SECRETS_ENV_FILE = "/etc/haproxy/okd-lab-secrets.env";
+export { COREDNS_PATHS, HAPROXY_SECRETS_ENV_FILE } from "./infraPaths";
 
 export interface CloudInitArgs {
   infra: InfraNodePlan;
@@ -142,8 +136,8 @@ export function renderCloudInit(args: CloudInitArgs): CloudInitData {
       {
         name: INFRA_ADMIN_USER,
         gecos: "okd-lab administrator",
-        groups: ["wheel"],
-        sudo: "ALL=(ALL) NOPASSWD:ALL",
+        // No wheel, no ALL: as root it may run only the install helper and read cloud-init's status.
+        sudo: ADMIN_SUDO_RULES,
         shell: "/bin/bash",
         lock_passwd: true,
         ssh_authorized_keys: args.sshAuthorizedKeys,
@@ -163,6 +157,8 @@ export function renderCloudInit(args: CloudInitArgs): CloudInitData {
     write_files: [
       { path: SETUP_SCRIPT_PATH, permissions: "0755", owner: "root:root", content: setupScript(args.coredns) },
       { path: COREDNS_PATHS.unit, permissions: "0644", owner: "root:root", content: corednsUnit() },
+      // The one program the admin user may run as root: it installs only the lab's own files.
+      { path: INSTALL_HELPER_PATH, permissions: "0755", owner: "root:root", content: renderInstallHelper() },
       {
         path: "/etc/systemd/system/haproxy.service.d/okd-lab.conf",
         permissions: "0644",

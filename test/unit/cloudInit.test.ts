@@ -1,5 +1,6 @@
 import { parse } from "yaml";
 import { corednsTarballUrl, renderCloudInit } from "../../render/cloudInit";
+import { renderInstallHelper } from "../../render/infraFiles";
 import { planFor, seedRawConfig, TEST_COREDNS_SHA256, threeByThreeRawConfig } from "../fixtures/labs";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAySBJTIcx+RzlTgfRZ7u3Np3NMs5pkkALVlSLEWdjq/ test";
@@ -94,8 +95,20 @@ describe("cloud-init for the infra node", () => {
   });
 
   it("authorizes the SSH key for the admin user, without passwords", () => {
-    expect(userData.users[0]).toMatchObject({ name: "okd", lock_passwd: true, ssh_authorized_keys: [KEY], sudo: "ALL=(ALL) NOPASSWD:ALL" });
+    expect(userData.users[0]).toMatchObject({ name: "okd", lock_passwd: true, ssh_authorized_keys: [KEY] });
     expect(userData.ssh_pwauth).toBe(false);
+  });
+
+  it("lets the admin user run as root only the install helper and cloud-init's status, and puts it in no admin group", () => {
+    expect(userData.users[0].sudo).toEqual([
+      "ALL=(root) NOPASSWD: /usr/local/sbin/okd-lab-install-file, /usr/bin/cloud-init status --wait, /usr/bin/cloud-init status --long",
+    ]);
+    expect(userData.users[0].groups).toBeUndefined();
+  });
+
+  it("installs the helper itself, root-owned, from the same renderer the tests run", () => {
+    const helper = userData.write_files.find((f: { path: string }) => f.path === "/usr/local/sbin/okd-lab-install-file");
+    expect(helper).toEqual({ path: "/usr/local/sbin/okd-lab-install-file", permissions: "0755", owner: "root:root", content: renderInstallHelper() });
   });
 
   it("gives HAProxy the stats password through an environment file, not its config", () => {

@@ -8,6 +8,7 @@ import { diffRuns } from "../../offline/planDiff";
 import { planJson } from "../../scripts/render";
 import { shellQuote } from "../../render/shellQuote";
 import { TEST_COREDNS_SHA256 } from "../fixtures/labs";
+import { DEFAULT_ALMALINUX_IMAGE } from "../../config/labConfig";
 
 /** The dev stack's config in stack-file form (namespace:key -> value). */
 function devConfig(): Record<string, unknown> {
@@ -97,6 +98,31 @@ describe("resources of the dev stack", () => {
       expect(find(dev, "libvirt:index/volume:Volume", name).ignoreChanges).toEqual(["source"]);
     }
   });
+
+  it("fetches the infra image, the pinned AlmaLinux release by default, through the verified fetch before its base volume", () => {
+    const fetch = find(dev, "command:local:Command", "lab-infra-image");
+    const create = fetch.inputs.create as string;
+    expect(create).toContain(`url='${DEFAULT_ALMALINUX_IMAGE.url}'`);
+    expect(create).toContain(`want='${DEFAULT_ALMALINUX_IMAGE.sha256}'`);
+    expect(create).toContain("check okd-lab:infra.imageSha256 against");
+    const volume = find(dev, "libvirt:index/volume:Volume", "lab-infra-base");
+    expect(volume.inputs.source).toBe(nodePath.resolve(".okd/dev-images/AlmaLinux-9-GenericCloud-9.7-20251118.x86_64.qcow2"));
+    expect(volume.dependsOn).toContain(urnOf(fetch, dev));
+  });
+
+  it("hashes a host-path image with a sha256 before its base volume, and names its key on a mismatch", async () => {
+    const sha = "ab".repeat(32);
+    const run = await runLabUnderMocks({
+      stack: "dev",
+      config: { ...devConfig(), "okd-lab:fcos": { image: "/var/lib/libvirt/images/fcos.qcow2", sha256: sha } },
+    });
+    const check = find(run, "command:local:Command", "lab-fcos-image-check");
+    expect(check.inputs.create).toContain(`want='${sha}'`);
+    expect(check.inputs.create).toContain("'okd-lab:fcos.sha256'");
+    const volume = find(run, "libvirt:index/volume:Volume", "lab-fcos-base");
+    expect(volume.inputs.source).toBe("/var/lib/libvirt/images/fcos.qcow2");
+    expect(volume.dependsOn).toContain(urnOf(check, run));
+  }, 30000);
 
   it("keeps the infra VM on the default machine type, whose IDE bus carries the cloud-init CD-ROM", () => {
     const infra = find(dev, "libvirt:index/domain:Domain", "infra-domain");
