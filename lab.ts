@@ -22,13 +22,14 @@ import { renderInstallConfig } from "./ignition/installConfig";
 import { renderInstallerScript } from "./ignition/installerScript";
 import { installerManifests, mastersSchedulable } from "./ignition/machineConfigs";
 import { renderNodeIgnition } from "./ignition/nodeIgnition";
+import { BASE_IMAGES_OUTPUT, BaseImages, DeployedLab, guardChanges, LAB_OUTPUT, NODES_OUTPUT, readDeployedLab } from "./plan/changeGuard";
 import { buildLabPlan, FcosNodePlan, LabPlan } from "./plan/labPlan";
 import { renderChronyClientConf, renderChronyConf } from "./render/chronyConf";
 import { INFRA_ADMIN_USER, renderCloudInit } from "./render/cloudInit";
 import { renderCorefile } from "./render/corefile";
 import { renderHaproxyCfg, STATS_PASSWORD_ENV } from "./render/haproxyCfg";
 import { infraFiles } from "./render/infraFiles";
-import { infraKnownHostsLine, renderLabOutputs } from "./render/labOutputs";
+import { infraKnownHostsLine, renderLabOutputs, renderLabRecord } from "./render/labOutputs";
 import { renderReadinessGateScript } from "./render/readinessGate";
 import { renderZones, ZoneSerialState, zoneFileName } from "./render/zoneFiles";
 
@@ -43,9 +44,14 @@ const APPROVE_CSRS_SCRIPT = "scripts/approveCsrs.ts";
 /** Name of the stack output that carries each zone's serial and digest to the next run. */
 export const DNS_ZONES_OUTPUT = "dnsZones";
 
+/**
+ * A base image as LabStorage verifies it. Config validation gives every URL an https scheme and a
+ * sha256; a URL without one can only be the recorded image of a lab deployed before images were
+ * verified: its base volume exists already (and ignores its source), so it is passed on as it was.
+ */
 function baseImage(image: string, sha256: string | undefined, sha256Key: string): BaseImage {
-  // Config validation makes every URL https with a sha256.
-  return image.startsWith("/") ? { kind: "path", path: image, sha256, sha256Key } : { kind: "url", url: image, sha256: sha256 ?? "", sha256Key };
+  if (image.startsWith("/") || sha256 === undefined) return { kind: "path", path: image, sha256, sha256Key };
+  return { kind: "url", url: image, sha256, sha256Key };
 }
 
 /** Checks the host's installer assets against the config; returns when they were generated. */
@@ -82,17 +88,47 @@ function checkInstallerAssets(config: LabConfig, plan: LabPlan): Date | undefine
  * Warns when this run would create the bootstrap from assets older than their certificates: the
  * previous outputs tell whether the bootstrap exists already.
  */
-function warnIfStaleBootstrap(generatedAt: Date | undefined, previousNodes: pulumi.Output<unknown>): void {
+function warnIfStaleBootstrap(generatedAt: Date | undefined, deployed: DeployedLab | undefined): void {
   if (!generatedAt || Date.now() - generatedAt.getTime() <= IGNITION_CERT_LIFETIME_MS) return;
-  previousNodes.apply((nodes) => {
-    const exists = Array.isArray(nodes) && nodes.some((n) => (n as { role?: string }).role === "bootstrap");
-    if (!exists) {
-      pulumi.log.warn(
-        `okd-lab: the installer assets were generated ${generatedAt.toISOString()}, more than 24 hours ago; their certificates have expired. ` +
-          "A bootstrap node created from them will not complete: finish the installation with the nodes you have, or start over with new assets.",
-      );
-    }
-  });
+  if (deployed?.vms.some((vm) => vm.role === "bootstrap")) return;
+  pulumi.log.warn(
+    `okd-lab: the installer assets were generated ${generatedAt.toISOString()}, more than 24 hours ago; their certificates have expired. ` +
+      "A bootstrap node created from them will not complete: finish the installation with the nodes you have, or start over with new assets.",
+  );
+}
+
+/**
+ * Facts about the host and the stack that the program needs before it registers anything. Each
+ * is read by an awaited step in {@link prepareLab}.
+ */
+export interface LabFacts {
+  /** The stack's outputs from its last update; empty for a new stack. */
+  previousOutputs: Record<string, unknown>;
+}
+
+/** Outputs of this stack's last update that the program reads back. */
+const PREVIOUS_OUTPUTS = [NODES_OUTPUT, LAB_OUTPUT, BASE_IMAGES_OUTPUT, DNS_ZONES_OUTPUT] as const;
+
+/**
+ * The stack's own previous outputs, through a StackReference to the bare stack name (the local
+ * file backend's legacy layout rejects org/project/stack names). A read, not a resource the
+ * stack owns; awaited so that the change guard decides before anything is registered.
+ */
+async function readPreviousOutputs(): Promise<Record<string, unknown>> {
+  const self = new pulumi.StackReference(pulumi.getStack());
+  const entries = await Promise.all(
+    PREVIOUS_OUTPUTS.map(async (name) => {
+      const details = await self.getOutputDetails(name);
+      return [name, details.value ?? details.secretValue] as const;
+    }),
+  );
+  return Object.fromEntries(entries.filter(([, value]) => value !== undefined && value !== null));
+}
+
+/** The awaited preparation: one step per host or stack fact. */
+export async function prepareLab(): Promise<LabFacts> {
+  const [previousOutputs] = await Promise.all([readPreviousOutputs()]);
+  return { previousOutputs };
 }
 
 export interface CreateLabOptions {
@@ -104,8 +140,11 @@ export interface CreateLabOptions {
   checkHostAssets?: boolean;
 }
 
-/** Builds the whole lab and returns the stack outputs. */
-export function createLab(options: CreateLabOptions = {}): Record<string, unknown> {
+/**
+ * Builds the whole lab and returns the stack outputs: reads and checks the config, awaits the
+ * preparation, lets the change guard decide, and only then registers resources.
+ */
+export async function createLab(options: CreateLabOptions = {}): Promise<Record<string, unknown>> {
   const { config, warnings } = readLabConfig();
   for (const warning of warnings) pulumi.log.warn(warning);
   const plan = buildLabPlan(config);
@@ -118,6 +157,28 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   const uriProblem = libvirtUriProblem(libvirtUri, configuredUri === undefined ? "LIBVIRT_DEFAULT_URI" : "libvirt:uri");
   if (uriProblem) throw new pulumi.RunError(uriProblem);
 
+  const facts = await prepareLab();
+  const deployed = readDeployedLab(facts.previousOutputs);
+  const guard = guardChanges(deployed, plan, config);
+  if (guard.refused.length > 0) {
+    throw new pulumi.RunError(
+      `okd-lab: this update would damage the running lab; nothing was changed:\n${guard.refused.map((line) => `  - ${line}`).join("\n")}`,
+    );
+  }
+  for (const line of [...guard.announced, ...guard.notices]) pulumi.log.warn(line);
+  return registerLab(config, plan, libvirtUri, guard.baseImages, facts, deployed, assetsGeneratedAt);
+}
+
+/** Registers every resource; called once the guard allowed the run. */
+function registerLab(
+  config: LabConfig,
+  plan: LabPlan,
+  libvirtUri: string,
+  baseImages: BaseImages,
+  facts: LabFacts,
+  deployed: DeployedLab | undefined,
+  assetsGeneratedAt: Date | undefined,
+): Record<string, unknown> {
   const provider = new libvirt.Provider("libvirt", { uri: libvirtUri });
   const withLibvirt: pulumi.ComponentResourceOptions = { providers: [provider] };
 
@@ -134,8 +195,9 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     "lab",
     {
       pool: config.pool,
-      infraImage: baseImage(config.infra.image, config.infra.imageSha256, "okd-lab:infra.imageSha256"),
-      fcosImage: baseImage(config.fcos.image, config.fcos.sha256, "okd-lab:fcos.sha256"),
+      // The recorded images on a deployed lab (the guard's choice), so base volumes never change.
+      infraImage: baseImage(baseImages.infra, baseImages.infraSha256, "okd-lab:infra.imageSha256"),
+      fcosImage: baseImage(baseImages.fcos.image, baseImages.fcos.sha256, "okd-lab:fcos.sha256"),
       cacheDir: path.resolve(".okd", `${config.stack}-images`),
       volumePrefix: plan.cluster.name,
     },
@@ -172,16 +234,15 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   );
 
   // SOA serials continue from this stack's last run: unchanged records keep their serial.
-  const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
-  const previousZones = self.getOutput(DNS_ZONES_OUTPUT) as pulumi.Output<Record<string, ZoneSerialState> | undefined>;
-  if (config.bootstrap.enabled) warnIfStaleBootstrap(assetsGeneratedAt, self.getOutput("nodes"));
-  const zones = previousZones.apply((previous) => renderZones(plan.dns, previous ?? undefined).files);
+  const previousZones = facts.previousOutputs[DNS_ZONES_OUTPUT] as Record<string, ZoneSerialState> | undefined;
+  if (config.bootstrap.enabled) warnIfStaleBootstrap(assetsGeneratedAt, deployed);
+  const zones = renderZones(plan.dns, previousZones).files;
   const files = infraFiles<pulumi.Input<string>>({
     corefile: renderCorefile(plan.dns),
     zones: [plan.dns.zone, ...reverseZones].map((zone) => ({
       zone,
       fileName: zoneFileName(zone),
-      content: zones.apply((all) => all.find((f) => f.zone === zone)!.content),
+      content: zones.find((f) => f.zone === zone)!.content,
     })),
     haproxyCfg: renderHaproxyCfg(plan.loadBalancer),
     chronyConf: renderChronyConf(plan.ntp),
@@ -273,6 +334,8 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     knownHosts: infraHostKey.publicKeyOpenssh.apply((key) => infraKnownHostsLine(plan, key)),
     kubeadminPassword: pulumi.secret(installer.output.apply((o) => o.kubeadminPassword)),
     kubeconfig: pulumi.unsecret(installer.output.apply((o) => o.kubeconfig)),
-    [DNS_ZONES_OUTPUT]: zones.apply((all) => Object.fromEntries(all.map((f) => [f.zone, { serial: f.serial, digest: f.digest }]))),
+    [DNS_ZONES_OUTPUT]: Object.fromEntries(zones.map((f) => [f.zone, { serial: f.serial, digest: f.digest }])),
+    [LAB_OUTPUT]: renderLabRecord(plan, config.pool),
+    [BASE_IMAGES_OUTPUT]: baseImages,
   };
 }

@@ -42,7 +42,14 @@ export class InfraConfig extends pulumi.ComponentResource {
       perDialTimeout: 10,
     };
     const triggers = [args.domainId];
-    const helper = new command.remote.Command(`${name}-helper`, { connection, create: waitForCloudInitCommand(), triggers }, { parent: this });
+    // The command provider sets PULUMI_COMMAND_STDOUT/STDERR over SSH unless told not to
+    // (addPreviousOutputInEnv, remote/commandOutputs.go); the node's sshd refuses them with a warning.
+    const addPreviousOutputInEnv = false;
+    const helper = new command.remote.Command(
+      `${name}-helper`,
+      { connection, create: waitForCloudInitCommand(), triggers, addPreviousOutputInEnv },
+      { parent: this },
+    );
 
     const byId = new Map<string, command.remote.Command>();
     const delivered: pulumi.Resource[] = [helper];
@@ -59,8 +66,10 @@ export class InfraConfig extends pulumi.ComponentResource {
           create: installCommand(file),
           stdin: file.secret ? pulumi.secret(file.content) : file.content,
           triggers,
+          addPreviousOutputInEnv,
         },
-        { parent: this, dependsOn: [helper, ...after] },
+        // A secret file's content stays secret in the command's state too.
+        { parent: this, dependsOn: [helper, ...after], ...(file.secret ? { additionalSecretOutputs: ["stdin"] } : {}) },
       );
       byId.set(file.id, cmd);
       delivered.push(cmd);

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import { InfraNodePlan, NetworkPlan, PORTS } from "../plan/labPlan";
-import { ADMIN_SUDO_RULES, INSTALL_HELPER_PATH, renderInstallHelper } from "./infraFiles";
+import { ADMIN_SUDO_RULE, INSTALL_HELPER_PATH, renderInstallHelper } from "./infraFiles";
 import { COREDNS_PATHS, HAPROXY_SECRETS_ENV_FILE } from "./infraPaths";
 
 /** The administrative user on the infra node; the program connects as this user over SSH. */
@@ -137,7 +137,7 @@ export function renderCloudInit(args: CloudInitArgs): CloudInitData {
         name: INFRA_ADMIN_USER,
         gecos: "okd-lab administrator",
         // No wheel, no ALL: as root it may run only the install helper and read cloud-init's status.
-        sudo: ADMIN_SUDO_RULES,
+        sudo: ADMIN_SUDO_RULE,
         shell: "/bin/bash",
         lock_passwd: true,
         ssh_authorized_keys: args.sshAuthorizedKeys,
@@ -145,10 +145,11 @@ export function renderCloudInit(args: CloudInitArgs): CloudInitData {
       { name: "coredns", system: true, shell: "/sbin/nologin", no_create_home: true, homedir: "/nonexistent" },
     ],
     ssh_pwauth: false,
-    // cc_ssh: drop the image's host keys, install ours, generate no other ed25519 key.
+    // cc_ssh: drop the image's host keys and install ours; only a missing ed25519 key would be
+    // generated (the schema wants one type at least), and ours is never missing.
     ssh_deletekeys: true,
     ssh_keys: { ed25519_private: args.sshHostKey.privateKey, ed25519_public: args.sshHostKey.publicKey.trim() },
-    ssh_genkeytypes: [],
+    ssh_genkeytypes: ["ed25519"],
     disable_root: true,
     timezone: "UTC",
     // bind-utils brings named-checkzone, which InfraConfig uses to refuse a broken zone file. No

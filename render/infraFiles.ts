@@ -189,8 +189,11 @@ export function installCommand(file: InfraFile<unknown>): string {
   return ["sudo", INSTALL_HELPER_PATH, shellQuote(file.id)].join(" ");
 }
 
-/** The sudo rules of the admin user: the helper, and reading cloud-init's status; nothing else. */
-export const ADMIN_SUDO_RULES = [`ALL=(root) NOPASSWD: ${INSTALL_HELPER_PATH}, /usr/bin/cloud-init status --wait, /usr/bin/cloud-init status --long`];
+/**
+ * The sudo rule of the admin user (one sudoers line; cloud-init's schema takes a string): the
+ * helper, and reading cloud-init's status with exactly these arguments; nothing else.
+ */
+export const ADMIN_SUDO_RULE = `ALL=(root) NOPASSWD: ${INSTALL_HELPER_PATH}, /usr/bin/cloud-init status --wait, /usr/bin/cloud-init status --long`;
 
 /**
  * Remote command that waits for cloud-init (which installs the helper). `cloud-init status

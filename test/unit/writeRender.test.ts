@@ -10,6 +10,15 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+const NO_OPTIONS = {
+  deleteBeforeReplace: false,
+  ignoreChanges: [],
+  replaceOnChanges: [],
+  additionalSecretOutputs: [],
+  protect: false,
+  retainOnDelete: false,
+  aliases: [],
+};
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
 it("writes plan.json, outputs.json and artifacts 0600 in 0700 folders, over existing world-readable ones", () => {
@@ -20,7 +29,15 @@ it("writes plan.json, outputs.json and artifacts 0600 in 0700 folders, over exis
   fs.writeFileSync(path.join(out, "infra", "haproxy.cfg"), "old", { mode: 0o644 });
   const run = {
     resources: [
-      { type: "command:remote:Command", name: "infra-config-file:haproxy.cfg", dependsOn: [], inputs: { stdin: "global\n" }, ignoreChanges: [], custom: true },
+      {
+        type: "command:remote:Command",
+        name: "infra-config-file:haproxy.cfg",
+        dependsOn: [],
+        inputs: { stdin: "global\n" },
+        ignoreChanges: [],
+        options: NO_OPTIONS,
+        custom: true,
+      },
     ],
     outputs: { a: 1 },
     warnings: [],
