@@ -13,7 +13,7 @@
  */
 import { CsrApprovalResult } from "./csrApproval";
 import { CsrNode } from "./csrPolicy";
-import { DeployedLab, LabVm, LabVmRole } from "./deployedLab";
+import { LabInventory, LabVm, LabVmRole } from "./labInventory";
 import { ClusterAge, CLUSTER_CREATED_ARGS, InstallTime, judgeClusterAge, parseClusterCreated } from "./clusterAge";
 import { Clock, InfraNotReady, waitForInfra } from "./infraReadiness";
 import { DomainState, RUNNING, SHUT_OFF, VirshError } from "./virsh";
@@ -84,7 +84,7 @@ export const START_ORDER: readonly LabVmRole[] = ["infra", "bootstrap", "master"
 const GROUP_NAMES: Record<LabVmRole, string> = { worker: "workers", master: "masters", bootstrap: "bootstrap", infra: "infra node" };
 
 /** Reads every VM's state; a VM libvirt does not know (or a dead connection) ends the command before it acts. */
-async function readStates(lab: DeployedLab, host: PowerHost): Promise<Map<string, DomainState>> {
+async function readStates(lab: LabInventory, host: PowerHost): Promise<Map<string, DomainState>> {
   const states = new Map<string, DomainState>();
   const problems: string[] = [];
   await Promise.all(
@@ -149,7 +149,7 @@ async function apiInstallTime(host: PowerHost): Promise<{ time?: InstallTime; no
 }
 
 /** The cluster's age from both witnesses. */
-export async function readClusterAge(lab: DeployedLab, host: PowerHost): Promise<{ age: ClusterAge; notes: string[] }> {
+export async function readClusterAge(lab: LabInventory, host: PowerHost): Promise<{ age: ClusterAge; notes: string[] }> {
   const assets = host.assetsInstallTime(lab.assetsDir);
   const api = await apiInstallTime(host);
   const notes = api.note ? [api.note] : [];
@@ -157,7 +157,7 @@ export async function readClusterAge(lab: DeployedLab, host: PowerHost): Promise
 }
 
 /** The VMs of one role, in the output's order. */
-function ofRole(lab: DeployedLab, role: LabVmRole): LabVm[] {
+function ofRole(lab: LabInventory, role: LabVmRole): LabVm[] {
   return lab.vms.filter((vm) => vm.role === role);
 }
 
@@ -165,7 +165,7 @@ function ofRole(lab: DeployedLab, role: LabVmRole): LabVm[] {
  * Shuts the lab down in {@link STOP_ORDER}. Returns the exit code: 0 stopped (or already off),
  * 1 a VM did not power off in time or refused the request, 3 refused: the cluster is too young.
  */
-export async function stopLab(lab: DeployedLab, host: PowerHost, options: StopOptions): Promise<number> {
+export async function stopLab(lab: LabInventory, host: PowerHost, options: StopOptions): Promise<number> {
   const poll = options.pollSeconds ?? 5;
   const states = await readStates(lab, host);
   const running = lab.vms.filter((vm) => states.get(vm.name) !== SHUT_OFF);
@@ -250,7 +250,7 @@ export function unavailableOperators(json: string): { name: string; why: string 
 }
 
 /** Boots the VMs of one group that are shut off and waits until each reports running. */
-async function startGroup(lab: DeployedLab, host: PowerHost, role: LabVmRole, states: Map<string, DomainState>, options: StartOptions): Promise<boolean> {
+async function startGroup(lab: LabInventory, host: PowerHost, role: LabVmRole, states: Map<string, DomainState>, options: StartOptions): Promise<boolean> {
   const group = ofRole(lab, role);
   if (group.length === 0) return true;
   const already = group.filter((vm) => states.get(vm.name) === RUNNING).map((vm) => vm.name);
@@ -309,7 +309,7 @@ async function reportCluster(host: PowerHost): Promise<void> {
  * plane boots, then approves this stack's nodes until they are Ready. Returns the exit code:
  * 0 every node Ready, 1 something did not come up in time (the message says what).
  */
-export async function startLab(lab: DeployedLab, host: PowerHost, options: StartOptions): Promise<number> {
+export async function startLab(lab: LabInventory, host: PowerHost, options: StartOptions): Promise<number> {
   const states = await readStates(lab, host);
   for (const role of START_ORDER) {
     if (!(await startGroup(lab, host, role, states, options))) return 1;

@@ -13,7 +13,7 @@ import { execFile } from "node:child_process";
 import { parseArgs } from "node:util";
 import { HelpRequest, runCli, UsageError } from "../offline/cli";
 import { assetsInstallTime } from "../host/clusterAge";
-import { readDeployedLab, ReadOutputs } from "../host/deployedLab";
+import { readLabInventory, ReadOutputs } from "../host/labInventory";
 import { realClock, READINESS_TIMEOUT_SECONDS } from "../host/infraReadiness";
 import { csrNodes, OcRun, PowerHost, startLab, stopLab } from "../host/labPower";
 import { approveLabCsrs } from "../host/csrApproval";
@@ -107,7 +107,7 @@ function stackOutputs(stack: string): ReadOutputs {
 
 async function main(): Promise<number> {
   const options = parsePowerArgs(process.argv.slice(2), process.env);
-  const lab = await readDeployedLab(options.stack, stackOutputs(options.stack), process.cwd(), process.env);
+  const lab = await readLabInventory(options.stack, stackOutputs(options.stack), process.cwd(), process.env);
   const log = (line: string) => console.log(line);
   const virsh = new Virsh({ uri: lab.libvirtUri });
   const oc = (args: string[]) => run("oc", ["--kubeconfig", lab.kubeconfig, "--request-timeout=20s", ...args], 30000);

@@ -4,7 +4,7 @@
  * reads (pinned).
  */
 import { InstallTime } from "../../host/clusterAge";
-import { DeployedLab, LabVm } from "../../host/deployedLab";
+import { LabInventory, LabVm } from "../../host/labInventory";
 import { Clock } from "../../host/infraReadiness";
 import { CsrApprovalResult } from "../../host/csrApproval";
 import { csrNodes, OcRun, PowerHost, startLab, stopLab, unavailableOperators, VirshLike } from "../../host/labPower";
@@ -16,7 +16,7 @@ const NOW = Date.parse("2026-11-30T12:00:00Z");
 const HOUR = 3_600_000;
 const URI = "qemu+ssh://root@kvm1/system";
 
-function labOf(raw = seedRawConfig(), withBootstrap = true): DeployedLab {
+function labOf(raw = seedRawConfig(), withBootstrap = true): LabInventory {
   const plan = planFor(raw);
   const vms: LabVm[] = [
     { name: plan.infra.domainName, role: "infra", ip: plan.infra.ip, fqdn: plan.infra.fqdn },
@@ -117,7 +117,7 @@ interface World {
 }
 
 function world(
-  lab: DeployedLab,
+  lab: LabInventory,
   state: string,
   opts: {
     assets?: InstallTime;

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { parseLabConfig } from "../config/labConfig";
 import { libvirtUriProblem } from "../config/libvirtUri";
 import { UsageError } from "../offline/cli";
+import { NODES_OUTPUT } from "../plan/changeGuard";
 import { readStackConfig, splitStackConfig } from "../offline/stackFile";
 import { buildLabPlan, LabPlan } from "../plan/labPlan";
 
@@ -29,8 +30,8 @@ export interface LabVm {
   fqdn: string;
 }
 
-/** The deployed lab, read from the stack. */
-export interface DeployedLab {
+/** The deployed lab as stop and start see it, read from the stack. */
+export interface LabInventory {
   stack: string;
   /** libvirt connection URI (`libvirt:uri`, else `LIBVIRT_DEFAULT_URI`). */
   libvirtUri: string;
@@ -59,7 +60,9 @@ function describe(value: unknown): string {
  * @throws UsageError naming the stack and the entry when the output is missing or malformed.
  */
 export function parseNodesOutput(stack: string, outputs: unknown): LabVm[] {
-  const nodes = (outputs as { nodes?: unknown } | null)?.nodes;
+  // Strict, unlike the change guard's reader (plan/changeGuard.ts), which leaves out entries it
+  // cannot read: a VM skipped here would be left running, or started out of order.
+  const nodes = (outputs as Record<string, unknown> | null)?.[NODES_OUTPUT];
   if (!Array.isArray(nodes) || nodes.length === 0) {
     throw new UsageError(`stack ${stack} has no 'nodes' output: nothing was deployed yet (npm run up), or the stack name is wrong`);
   }
@@ -83,7 +86,7 @@ export function parseNodesOutput(stack: string, outputs: unknown): LabVm[] {
  * @throws UsageError when the stack has no outputs, no libvirt URI, or its config no longer
  *   describes the infra node that was deployed.
  */
-export async function readDeployedLab(stack: string, readOutputs: ReadOutputs, cwd: string, env: NodeJS.ProcessEnv): Promise<DeployedLab> {
+export async function readLabInventory(stack: string, readOutputs: ReadOutputs, cwd: string, env: NodeJS.ProcessEnv): Promise<LabInventory> {
   const { config } = readStackConfig(path.join(cwd, `Pulumi.${stack}.yaml`));
   const { raw, libvirtUri: configUri } = splitStackConfig(config);
   const libvirtUri = configUri ?? (env.LIBVIRT_DEFAULT_URI || undefined);

@@ -1,12 +1,12 @@
 /**
- * host/deployedLab.ts: the VMs come from the stack's `nodes` output, the URI from its config,
+ * host/labInventory.ts: the VMs come from the stack's `nodes` output, the URI from its config,
  * and a config that no longer matches the deployed infra node is refused.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { parseNodesOutput, readDeployedLab } from "../../host/deployedLab";
+import { parseNodesOutput, readLabInventory } from "../../host/labInventory";
 import { renderLabOutputs } from "../../render/labOutputs";
 import { planFor, seedRawConfig } from "../fixtures/labs";
 
@@ -26,7 +26,7 @@ function seedOutputs(): Record<string, unknown> {
   return { ...text, kubeconfig: "/home/me/okd-lab/.okd/lab/auth/kubeconfig", sshPrivateKey: "[secret]" };
 }
 
-describe("readDeployedLab", () => {
+describe("readLabInventory", () => {
   let dirs: string[] = [];
   afterEach(() => {
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
@@ -36,7 +36,7 @@ describe("readDeployedLab", () => {
   it("reads the VMs from the nodes output and the URI from the stack file", async () => {
     const dir = stackDir({ "libvirt:uri": "qemu+ssh://root@kvm1/system", ...okdKeys(seedRawConfig()) });
     dirs.push(dir);
-    const lab = await readDeployedLab("lab", async () => seedOutputs(), dir, {});
+    const lab = await readLabInventory("lab", async () => seedOutputs(), dir, {});
     expect(lab.libvirtUri).toBe("qemu+ssh://root@kvm1/system");
     expect(lab.vms).toEqual([
       { name: "okd-infra", role: "infra", ip: "10.56.0.10", fqdn: "okd-infra.okd-lab.okd.local" },
@@ -52,8 +52,8 @@ describe("readDeployedLab", () => {
     const dir = stackDir(okdKeys(seedRawConfig()));
     dirs.push(dir);
     const pulumi = async () => seedOutputs();
-    expect((await readDeployedLab("lab", pulumi, dir, { LIBVIRT_DEFAULT_URI: "qemu:///system" })).libvirtUri).toBe("qemu:///system");
-    await expect(readDeployedLab("lab", pulumi, dir, {})).rejects.toThrow(
+    expect((await readLabInventory("lab", pulumi, dir, { LIBVIRT_DEFAULT_URI: "qemu:///system" })).libvirtUri).toBe("qemu:///system");
+    await expect(readLabInventory("lab", pulumi, dir, {})).rejects.toThrow(
       "libvirt:uri is not set in Pulumi.lab.yaml and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system --stack lab",
     );
   });
@@ -66,7 +66,7 @@ describe("readDeployedLab", () => {
       asked++;
       return seedOutputs();
     };
-    await expect(readDeployedLab("lab", pulumi, dir, {})).rejects.toThrow(
+    await expect(readLabInventory("lab", pulumi, dir, {})).rejects.toThrow(
       'okd-lab: libvirt:uri = "qemu:///system; rm -rf /": is not a libvirt connection URI (driver[+transport]://[user@][host][:port]/path[?name=value], no spaces, quotes or shell characters). Fix: pulumi config set libvirt:uri qemu:///system',
     );
     expect(asked).toBe(0);
@@ -76,7 +76,7 @@ describe("readDeployedLab", () => {
     const raw = seedRawConfig();
     const dir = stackDir({ "libvirt:uri": "qemu:///system", ...okdKeys({ ...raw, infra: { ...(raw.infra as object), ip: "10.56.0.20" } }) });
     dirs.push(dir);
-    await expect(readDeployedLab("lab", async () => seedOutputs(), dir, {})).rejects.toThrow(
+    await expect(readLabInventory("lab", async () => seedOutputs(), dir, {})).rejects.toThrow(
       "stack lab: the deployed infra node is okd-infra at 10.56.0.10, but Pulumi.lab.yaml now describes okd-infra at 10.56.0.20. Fix: run 'npm run up' to apply the config first, or restore the config.",
     );
   });
