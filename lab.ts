@@ -16,8 +16,11 @@ import { BaseImage, LabStorage } from "./components/LabStorage";
 import { LabConfig } from "./config/labConfig";
 import { libvirtUriProblem } from "./config/libvirtUri";
 import { readLabConfig, readLibvirtUri } from "./config/readConfig";
+import { BootImageRecord, checkHostCpu, chooseBootImage } from "./host/bootImageChoice";
 import { CsrApprovalRequest } from "./host/csrApproval";
+import { realHostProbe } from "./host/hostProbe";
 import { assetsDirProblem, installConfigDrift } from "./host/installerState";
+import { HostProbe, remoteHostOf } from "./host/preflight";
 import { renderInstallConfig } from "./ignition/installConfig";
 import { renderInstallerScript } from "./ignition/installerScript";
 import { installerManifests, mastersSchedulable } from "./ignition/machineConfigs";
@@ -45,13 +48,21 @@ const APPROVE_CSRS_SCRIPT = "scripts/approveCsrs.ts";
 export const DNS_ZONES_OUTPUT = "dnsZones";
 
 /**
- * A base image as LabStorage verifies it. Config validation gives every URL an https scheme and a
- * sha256; a URL without one can only be the recorded image of a lab deployed before images were
- * verified: its base volume exists already (and ignores its source), so it is passed on as it was.
+ * The infra base image as LabStorage verifies it. Config validation gives every URL an https scheme
+ * and a sha256; a URL without one can only be the recorded image of a lab deployed before images
+ * were verified: its base volume exists already, so it is passed on as it was.
  */
-function baseImage(image: string, sha256: string | undefined, sha256Key: string): BaseImage {
+function infraBaseImage(image: string, sha256: string | undefined): BaseImage {
+  const sha256Key = "okd-lab:infra.imageSha256";
   if (image.startsWith("/") || sha256 === undefined) return { kind: "path", path: image, sha256, sha256Key };
   return { kind: "url", url: image, sha256, sha256Key };
+}
+
+function baseImageOf(record: BootImageRecord): BaseImage {
+  // A host path with a sha256 is hashed before use, like a download.
+  return record.image.startsWith("/")
+    ? { kind: "path", path: record.image, sha256: record.sha256 }
+    : { kind: "url", url: record.image, sha256: record.sha256, uncompressedSha256: record.uncompressedSha256, origin: record.source };
 }
 
 /** Checks the host's installer assets against the config; returns when they were generated. */
@@ -104,6 +115,11 @@ function warnIfStaleBootstrap(generatedAt: Date | undefined, deployed: DeployedL
 export interface LabFacts {
   /** The stack's outputs from its last update; empty for a new stack. */
   previousOutputs: Record<string, unknown>;
+  /**
+   * The cluster nodes' boot image for this run, before the change guard: the configured one, else
+   * the one recorded for this lab, else the one the installer names.
+   */
+  bootImage: BootImageRecord;
 }
 
 /** Outputs of this stack's last update that the program reads back. */
@@ -125,10 +141,16 @@ async function readPreviousOutputs(): Promise<Record<string, unknown>> {
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined && value !== null));
 }
 
-/** The awaited preparation: one step per host or stack fact. */
-export async function prepareLab(): Promise<LabFacts> {
+/**
+ * The awaited preparation: one step per host or stack fact. The boot image needs the previous
+ * outputs (a lab keeps its image), so it is chosen once they are read.
+ */
+export async function prepareLab(config: LabConfig, probe: HostProbe): Promise<LabFacts> {
   const [previousOutputs] = await Promise.all([readPreviousOutputs()]);
-  return { previousOutputs };
+  const recorded = previousOutputs[BASE_IMAGES_OUTPUT] as { fcos?: unknown } | undefined;
+  const choice = chooseBootImage(config, { previous: recorded?.fcos, labExists: Array.isArray(previousOutputs[NODES_OUTPUT]) }, probe);
+  for (const warning of choice.warnings) pulumi.log.warn(warning);
+  return { previousOutputs, bootImage: choice.record };
 }
 
 export interface CreateLabOptions {
@@ -138,6 +160,13 @@ export interface CreateLabOptions {
    * comparison with the host's real assets would report changes that are not there.
    */
   checkHostAssets?: boolean;
+  /** The host the facts come from (the installer's stream metadata, the CPU); default the real one. */
+  probe?: HostProbe;
+  /**
+   * Check the libvirt host's CPU against the boot image (default true). The offline render turns it
+   * off: it does not run on the libvirt host.
+   */
+  checkHostCpu?: boolean;
 }
 
 /**
@@ -157,15 +186,20 @@ export async function createLab(options: CreateLabOptions = {}): Promise<Record<
   const uriProblem = libvirtUriProblem(libvirtUri, configuredUri === undefined ? "LIBVIRT_DEFAULT_URI" : "libvirt:uri");
   if (uriProblem) throw new pulumi.RunError(uriProblem);
 
-  const facts = await prepareLab();
+  const probe = options.probe ?? realHostProbe();
+  const facts = await prepareLab(config, probe);
   const deployed = readDeployedLab(facts.previousOutputs);
-  const guard = guardChanges(deployed, plan, config);
+  const guard = guardChanges(deployed, plan, config, facts.bootImage);
   if (guard.refused.length > 0) {
     throw new pulumi.RunError(
       `okd-lab: this update would damage the running lab; nothing was changed:\n${guard.refused.map((line) => `  - ${line}`).join("\n")}`,
     );
   }
   for (const line of [...guard.announced, ...guard.notices]) pulumi.log.warn(line);
+  // The CPU against the image the nodes will boot (the guard keeps a deployed lab's own).
+  if (options.checkHostCpu ?? true) {
+    for (const warning of checkHostCpu(guard.baseImages.fcos, libvirtUri, remoteHostOf(libvirtUri), probe)) pulumi.log.warn(warning);
+  }
   return registerLab(config, plan, libvirtUri, guard.baseImages, facts, deployed, assetsGeneratedAt);
 }
 
@@ -196,8 +230,8 @@ function registerLab(
     {
       pool: config.pool,
       // The recorded images on a deployed lab (the guard's choice), so base volumes never change.
-      infraImage: baseImage(baseImages.infra, baseImages.infraSha256, "okd-lab:infra.imageSha256"),
-      fcosImage: baseImage(baseImages.fcos.image, baseImages.fcos.sha256, "okd-lab:fcos.sha256"),
+      infraImage: infraBaseImage(baseImages.infra, baseImages.infraSha256),
+      fcosImage: baseImageOf(baseImages.fcos),
       cacheDir: path.resolve(".okd", `${config.stack}-images`),
       volumePrefix: plan.cluster.name,
     },

@@ -8,13 +8,25 @@ import { renderImageFetchScript, renderImageRemoveScript, renderImageVerifyScrip
  * fetched once on the host, verified, decompressed and re-hashed whenever it is reused.
  * `sha256Key` is the config key of the digest, named when it does not match.
  */
-export type BaseImage = { kind: "path"; path: string; sha256?: string; sha256Key: string } | { kind: "url"; url: string; sha256: string; sha256Key: string };
+export type BaseImage =
+  | { kind: "path"; path: string; sha256?: string; sha256Key?: string }
+  | {
+      kind: "url";
+      url: string;
+      /** sha256 of the file at `url`. */
+      sha256?: string;
+      /** sha256 of the decompressed image, when the stream metadata names it. */
+      uncompressedSha256?: string;
+      /** Who named the URL: the stack config or the installer's stream metadata (for the mismatch message). */
+      origin?: "config" | "installer" | "seed";
+      sha256Key?: string;
+    };
 
 export interface LabStorageArgs {
   pool: { name: string; path: string };
   /** AlmaLinux 9 GenericCloud qcow2 for the infra node. */
   infraImage: BaseImage;
-  /** Fedora CoreOS qemu image; URLs are fetched to `cacheDir` first (FCOS ships `.qcow2.xz`). */
+  /** CoreOS qemu image of the cluster nodes; URLs are fetched to `cacheDir` first (`.qcow2.xz`, `.qcow2.gz`). */
   fcosImage: BaseImage;
   /** Host folder for fetched images; removed images belong to the stack. */
   cacheDir: string;
@@ -47,6 +59,7 @@ export class LabStorage extends pulumi.ComponentResource {
       { name: `${args.volumePrefix}-almalinux9-base.qcow2`, pool: pool.name, source: infra.source, format: "qcow2" },
       { ...base, dependsOn: infra.dependsOn },
     );
+    // The resource keeps its first name (`fcos-image`): a rename would replace it and the base volume.
     const fcos = verifiedImage(`${name}-fcos-image`, args.fcosImage, args.cacheDir, this);
     const fcosBase = new libvirt.Volume(
       `${name}-fcos-base`,
@@ -66,25 +79,29 @@ export class LabStorage extends pulumi.ComponentResource {
  * into `cacheDir` through the verified fetch; a host path with a sha256 is hashed before use.
  */
 function verifiedImage(name: string, image: BaseImage, cacheDir: string, parent: pulumi.Resource): { source: string; dependsOn: pulumi.Resource[] } {
+  const key = image.sha256Key ?? "okd-lab:bootImage.sha256";
   if (image.kind === "path") {
     if (image.sha256 === undefined) return { source: image.path, dependsOn: [] };
     const check = new command.local.Command(
       `${name}-check`,
-      {
-        create: renderImageVerifyScript({ path: image.path, sha256: image.sha256, sha256Key: image.sha256Key }),
-        interpreter: ["/bin/bash", "-c"],
-        logging: "stderr",
-      },
+      { create: renderImageVerifyScript({ path: image.path, sha256: image.sha256, sha256Key: key }), interpreter: ["/bin/bash", "-c"], logging: "stderr" },
       { parent },
     );
     return { source: image.path, dependsOn: [check] };
   }
-  const fileName = image.url.split(/[?#]/)[0].split("/").pop()!.replace(/\.xz$/, "");
+  const fileName = new URL(image.url).pathname
+    .split("/")
+    .pop()!
+    .replace(/\.(xz|gz)$/, "");
   const dest = `${cacheDir}/${fileName}`;
+  const checkHint =
+    image.origin === "installer"
+      ? "the digest comes from the installer's stream metadata: the mirror served another file; try again later"
+      : `check ${key} against the image's published checksum`;
   const fetch = new command.local.Command(
     name,
     {
-      create: renderImageFetchScript({ url: image.url, sha256: image.sha256, dest, sha256Key: image.sha256Key }),
+      create: renderImageFetchScript({ url: image.url, sha256: image.sha256 ?? "", uncompressedSha256: image.uncompressedSha256, dest, checkHint }),
       delete: renderImageRemoveScript(dest),
       interpreter: ["/bin/bash", "-c"],
       logging: "stderr",

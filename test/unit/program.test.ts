@@ -115,6 +115,17 @@ describe("resources of the dev stack", () => {
     expect(volume.dependsOn).toContain(urnOf(fetch, dev));
   });
 
+  it("keeps a lab deployed before infra images were verified on its recorded image, without fetching it", async () => {
+    const latest = "https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/AlmaLinux-9-GenericCloud-latest.x86_64.qcow2";
+    const previousOutputs = {
+      nodes: [],
+      baseImages: { infra: latest, fcos: { image: "/var/lib/libvirt/images/fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2" } },
+    };
+    const run = await runLabUnderMocks({ stack: "dev", config: devConfig(), previousOutputs });
+    expect(run.resources.find((r) => r.name === "lab-infra-image")).toBeUndefined();
+    expect(find(run, "libvirt:index/volume:Volume", "lab-infra-base").inputs.source).toBe(latest);
+  }, 30000);
+
   it("hashes a host-path image with a sha256 before its base volume, and names its key on a mismatch", async () => {
     const sha = "ab".repeat(32);
     const run = await runLabUnderMocks({
@@ -123,7 +134,7 @@ describe("resources of the dev stack", () => {
     });
     const check = find(run, "command:local:Command", "lab-fcos-image-check");
     expect(check.inputs.create).toContain(`want='${sha}'`);
-    expect(check.inputs.create).toContain("'okd-lab:fcos.sha256'");
+    expect(check.inputs.create).toContain("'okd-lab:bootImage.sha256'");
     const volume = find(run, "libvirt:index/volume:Volume", "lab-fcos-base");
     expect(volume.inputs.source).toBe("/var/lib/libvirt/images/fcos.qcow2");
     expect(volume.dependsOn).toContain(urnOf(check, run));
