@@ -501,6 +501,17 @@ describe("npm run verify", () => {
     expect(code).toBe(0);
   });
 
+  it("reads the stats at --stats-url, and names the tunnel to open when nothing answers there", async () => {
+    const lab = new FakeLab(seed());
+    lab.statsAt = "http://127.0.0.1:19000/";
+    expect((await runVerify({ stack: "dev", statsUrl: "http://127.0.0.1:19000/" }, host(lab))).code).toBe(0);
+    const { lines, code } = await runVerify({ stack: "dev" }, host(lab));
+    expect(lines.filter((l) => l.startsWith("FAIL"))).toEqual([
+      "FAIL  haproxy stats http://127.0.0.1:9000/: GET http://127.0.0.1:9000/;csv failed: ECONNREFUSED -> fix: the stats page listens on the infra node's 127.0.0.1:9000: open the tunnel first (ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10) and check systemctl status haproxy on the infra node",
+    ]);
+    expect(code).toBe(1);
+  });
+
   it("without any password, notes it and fails the stats line", async () => {
     const { lines, code } = await runVerify({ stack: "dev" }, host(new FakeLab(seed()), { env: {} }));
     expect(lines).toContain("note: no stats password: OKD_LAB_STATS_PASSWORD is unset and 'pulumi stack output --show-secrets statsPassword' gave nothing");
