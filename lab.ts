@@ -44,7 +44,7 @@ function fcosImage(config: LabConfig): BaseImage {
 /** Checks the host's installer assets against the config before anything is registered. */
 /** Checks the host's installer assets against the config; returns when they were generated. */
 function checkInstallerAssets(config: LabConfig, plan: LabPlan): Date | undefined {
-  const drift = installConfigDrift(config.okd.assetsDir, renderInstallConfig(plan, config.okd, "ssh-ed25519 AAAA compare"));
+  const drift = installConfigDrift(config.okd.assetsDir, renderInstallConfig(plan, config.okd, ["ssh-ed25519 AAAA compare"]));
   switch (drift.kind) {
     case "none":
       return undefined;
@@ -149,7 +149,10 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   );
 
   // SOA serials continue from this stack's last run: unchanged records keep their serial.
-  const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
+  // The bare stack name: the local backend's legacy layout (a ~/.pulumi with stacks from before
+  // Pulumi 3.61) rejects `organization/<project>/<stack>` (pkg/backend/diy/store.go,
+  // legacyReferenceStore.ParseReference); a bare name resolves in both layouts and on Pulumi Cloud.
+  const self = new pulumi.StackReference(pulumi.getStack());
   const previousZones = self.getOutput(DNS_ZONES_OUTPUT) as pulumi.Output<Record<string, ZoneSerialState> | undefined>;
   if (config.bootstrap.enabled) warnIfStaleBootstrap(assetsGeneratedAt, self.getOutput("nodes"));
   const zones = previousZones.apply((previous) => renderZones(plan.dns, previous ?? undefined).files);
@@ -178,7 +181,9 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   );
 
   const installer = new InstallerAssets("okd-installer", {
-    installConfig: labPublicKey.apply((key) => renderInstallConfig(plan, config.okd, key)),
+    // Every key: the MachineConfigs 99-master-ssh and 99-worker-ssh carry only install-config's
+    // sshKey, and the machine-config daemon rewrites core's keys from them.
+    installConfig: authorizedKeys.apply((keys) => renderInstallConfig(plan, config.okd, keys)),
     script: renderInstallerScript({
       // Absolute: the command provider runs the script in its own working directory.
       assetsDir: path.resolve(config.okd.assetsDir),

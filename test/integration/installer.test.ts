@@ -52,7 +52,7 @@ function prepare(raw: RawLabConfig, assets: string, installer = FAKE_INSTALLER):
   const config = parseLabConfig(raw, "dev").config;
   const plan = buildLabPlan(config);
   return {
-    installConfig: renderInstallConfig(plan, config.okd, SSH_KEY),
+    installConfig: renderInstallConfig(plan, config.okd, [SSH_KEY]),
     script: renderInstallerScript({ assetsDir: assets, installer, manifests: installerManifests(plan), mastersSchedulable: mastersSchedulable(plan) }),
   };
 }

@@ -2,7 +2,7 @@
  * The whole program under Pulumi mocks: which resources it registers, under which parents, in
  * which order, what stays secret, and what an update would change.
  */
-import { isSecret, LabRun, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
+import { isSecret, LabRun, OFFLINE_SSH_PUBLIC_KEY, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
 import { diffRuns } from "../../offline/planDiff";
 import { planJson } from "../../scripts/render";
 import { TEST_COREDNS_SHA256 } from "../fixtures/labs";
@@ -154,6 +154,29 @@ describe("resources of the dev stack", () => {
     expect(find(dev, "libvirt:index/ignition:Ignition", "worker-worker-ignition").ignoreChanges).toEqual(["content"]);
     expect(find(dev, "libvirt:index/domain:Domain", "worker-worker-domain").ignoreChanges).toEqual(["coreosIgnition"]);
     expect(find(dev, "command:local:Command", "okd-installer-create").ignoreChanges).toEqual(["create", "environment"]);
+  });
+});
+
+describe("the stack's own previous outputs", () => {
+  // The local backend's legacy layout (stacks from before Pulumi 3.61) rejects a name with slashes
+  // (pulumi pkg/backend/diy/store.go, legacyReferenceStore.ParseReference -> tokens.ParseStackName);
+  // a bare stack name resolves in both layouts.
+  it("are read through a StackReference to the bare stack name", () => {
+    const refs = dev.resources.filter((r) => r.type === "pulumi:pulumi:StackReference");
+    expect(refs.map((r) => r.inputs.name)).toEqual(["dev"]);
+  });
+});
+
+describe("SSH keys", () => {
+  // The MCO rewrites core's authorized_keys on masters and workers from 99-<role>-ssh, which the
+  // installer builds from install-config's sshKey only.
+  it("puts the lab's key and every okd-lab:sshAuthorizedKeys key into install-config's sshKey", async () => {
+    const mine = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMineMineMine me@laptop";
+    const run = await runLabUnderMocks({ stack: "dev", config: { ...devConfig(), "okd-lab:sshAuthorizedKeys": [mine] } });
+    const installer = find(run, "command:local:Command", "okd-installer-create");
+    const env = installer.inputs.environment as Record<string, unknown>;
+    const text = String((isSecret(env) ? (env.value as Record<string, unknown>) : env).OKD_LAB_INSTALL_CONFIG);
+    expect(text).toContain(`sshKey: |-\n  ${OFFLINE_SSH_PUBLIC_KEY}\n  ${mine}\n`);
   });
 });
 
