@@ -54,6 +54,11 @@ export interface DnsPlan {
   records: ARecord[];
   reverseZones: ReverseZonePlan[];
   forwarders: string[];
+  /**
+   * Sources allowed to recurse (names outside the lab zones, forwarded to `forwarders`): the lab
+   * network and loopback, e.g. `["10.56.0.0/24", "127.0.0.0/8", "::1/128"]`. Anyone else is refused.
+   */
+  recursionClients: string[];
 }
 
 /** A server behind a load-balanced port. */
@@ -279,6 +284,7 @@ export function buildLabPlan(config: LabConfig): LabPlan {
       records,
       reverseZones: [...reverseZones.values()],
       forwarders: config.infra.dnsForwarders,
+      recursionClients: [config.network.cidr, "127.0.0.0/8", "::1/128"],
     },
     loadBalancer: { bindAddress: infra.ip, maxconn: config.infra.haproxyMaxconn, services, stats: { port: PORTS.stats, user: "admin" } },
     ntp: { upstream: config.infra.ntpServers, allow: config.network.cidr },

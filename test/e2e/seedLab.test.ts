@@ -24,7 +24,8 @@ import {
   formatResult,
   requiredTcpPorts,
 } from "../../verify/checks";
-import { E2ELab, sleep, startLab, tally, waitForServers } from "./lab";
+import { UPSTREAM_ADDRESS, UPSTREAM_NAME } from "./infraNode";
+import { E2ELab, OUTSIDER_IP, sleep, startLab, tally, waitForServers } from "./lab";
 import { devStackConfig, RenderedStack, renderStack, withoutBootstrap, withWorker } from "./stacks";
 
 jest.setTimeout(120_000);
@@ -116,6 +117,29 @@ describe("seed lab: the seed's checks, automated", () => {
 
   it("nothing answers at the zone apex", async () => {
     expect(failures([await checkApex(lab.probe, dev.plan)])).toEqual([]);
+  });
+
+  // BIND mirrors the Corefile's acl (dns.recursionClients): see test/e2e/infraNode.ts. The
+  // CoreDNS syntax is checked by test/unit/corefile.test.ts; this proves the policy's shape.
+  describe("no open resolver", () => {
+    const dig = async (ns: string, args: string[]) => {
+      const { output } = await lab.net.run(ns, ["dig", "+time=2", "+tries=1", ...args]);
+      return { status: /status: (\w+)/.exec(output)?.[1], answer: /ANSWER SECTION:\n\S+\s+\d+\s+IN\s+A\s+(\S+)/.exec(output)?.[1], output };
+    };
+
+    it("recurses for a lab address and for loopback on the infra node", async () => {
+      const fromNode = await dig(lab.net.nodesNs, ["-b", dev.plan.nodes[0].ip, `@${dev.plan.infra.ip}`, UPSTREAM_NAME, "A"]);
+      expect({ status: fromNode.status, answer: fromNode.answer }).toEqual({ status: "NOERROR", answer: UPSTREAM_ADDRESS });
+      const fromLoopback = await dig(lab.net.infraNs, ["@127.0.0.1", UPSTREAM_NAME, "A"]);
+      expect({ status: fromLoopback.status, answer: fromLoopback.answer }).toEqual({ status: "NOERROR", answer: UPSTREAM_ADDRESS });
+    });
+
+    it("refuses to recurse for a source outside the lab network, and still answers it the lab zones", async () => {
+      const outside = await dig(lab.net.nodesNs, ["-b", OUTSIDER_IP, `@${dev.plan.infra.ip}`, UPSTREAM_NAME, "A"]);
+      expect(outside.status).toBe("REFUSED");
+      const zone = await dig(lab.net.nodesNs, ["-b", OUTSIDER_IP, `@${dev.plan.infra.ip}`, `api-int.${dev.plan.cluster.domain}`, "A"]);
+      expect({ status: zone.status, answer: zone.answer }).toEqual({ status: "NOERROR", answer: dev.plan.infra.ip });
+    });
   });
 
   it("a node the stack does not have (yet) does not resolve", async () => {

@@ -150,6 +150,12 @@ describe("resources of the dev stack", () => {
     expect(haproxy.dependsOn).toContain(urnOf(find(dev, "command:remote:Command", "infra-config-file:haproxy-secrets.env"), dev));
   });
 
+  it("never hands the installer's 1.5 MB stdout back to it in the environment, nor logs it", () => {
+    const installer = find(dev, "command:local:Command", "okd-installer-create");
+    expect(installer.inputs.addPreviousOutputInEnv).toBe(false);
+    expect(installer.inputs.logging).toBe("stderr");
+  });
+
   it("ignores Ignition changes on existing nodes and installer input changes after creation", () => {
     expect(find(dev, "libvirt:index/ignition:Ignition", "worker-worker-ignition").ignoreChanges).toEqual(["content"]);
     expect(find(dev, "libvirt:index/domain:Domain", "worker-worker-domain").ignoreChanges).toEqual(["coreosIgnition"]);
