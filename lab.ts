@@ -28,6 +28,7 @@ import { renderHaproxyCfg, STATS_PASSWORD_ENV } from "./render/haproxyCfg";
 import { infraFiles } from "./render/infraFiles";
 import { renderApproveCsrsScript } from "./render/approveCsrsScript";
 import { renderLabOutputs } from "./render/labOutputs";
+import { renderNetworkDnsmasqOptions } from "./render/networkDnsmasqOptions";
 import { renderReadinessGateScript } from "./render/readinessGate";
 import { renderZones, ZoneSerialState, zoneFileName } from "./render/zoneFiles";
 
@@ -118,7 +119,11 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   const statsPassword = new random.RandomPassword("haproxy-stats-password", { length: 24, special: false });
 
   const reverseZones = plan.dns.reverseZones.map((z) => z.zone);
-  const network = new LabNetwork("lab", { network: plan.network, dnsServer: plan.infra.ip, forwardedZones: [plan.dns.zone, ...reverseZones] }, withLibvirt);
+  const network = new LabNetwork(
+    "lab",
+    { network: plan.network, dnsServer: plan.infra.ip, forwardedZones: [plan.dns.zone, ...reverseZones], dnsmasqOptions: renderNetworkDnsmasqOptions(plan) },
+    withLibvirt,
+  );
   const storage = new LabStorage(
     "lab",
     {
@@ -238,7 +243,7 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     );
   }
 
-  const text = renderLabOutputs(plan, { assetsDir: config.okd.assetsDir, installer: config.okd.installer, approveCsrs: config.approveCsrs });
+  const text = renderLabOutputs(plan, { assetsDir: config.okd.assetsDir, installer: config.okd.installer, approveCsrs: config.approveCsrs, libvirtUri });
   return {
     ...text,
     statsPassword: pulumi.secret(statsPassword.result),
