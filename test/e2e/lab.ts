@@ -13,7 +13,21 @@ import { LabNetwork } from "./netns";
 import { RenderedStack } from "./stacks";
 
 /** Programs the suite runs; a missing one fails the suite (never skips it). */
-export const REQUIRED_TOOLS = ["ip", "ss", "mount", "bash", "haproxy", "named", "named-checkzone", "chronyd", "dig", "openssl", "getent", "dnsmasq"];
+export const REQUIRED_TOOLS = [
+  "ip",
+  "ss",
+  "mount",
+  "bash",
+  "haproxy",
+  "named",
+  "named-checkzone",
+  "chronyd",
+  "dig",
+  "openssl",
+  "getent",
+  "dnsmasq",
+  "dhclient",
+];
 
 /** A client outside the lab network (TEST-NET-1): the infra node must not recurse for it. */
 export const OUTSIDER_IP = "192.0.2.77";
@@ -34,7 +48,7 @@ export function preflight(): void {
   });
   if (missing.length > 0) {
     problems.push(
-      `missing programs: ${missing.join(", ")} (Debian: apt-get install iproute2 haproxy bind9 bind9-utils bind9-dnsutils chrony openssl dnsmasq-base)`,
+      `missing programs: ${missing.join(", ")} (Debian: apt-get install iproute2 haproxy bind9 bind9-utils bind9-dnsutils chrony openssl dnsmasq-base isc-dhcp-client)`,
     );
   }
   if (problems.length > 0) throw new Error(`e2e preflight failed:\n  - ${problems.join("\n  - ")}`);

@@ -267,7 +267,9 @@ export class LabNetwork {
       const outsiderRoute = ns === this.infraNs && this.options.outsiderIp ? [`${this.options.outsiderIp} dev veth-infra scope link`] : [];
       const onLink = routes.filter((r) => /^\d+\.\d+\.\d+\.\d+\/\d+ dev veth-(infra|nodes) proto kernel scope link/.test(r));
       const bad = routes.filter((r) => !onLink.includes(r) && !outsiderRoute.includes(r.trim()));
-      if (bad.length > 0 || onLink.length !== 1 || routes.length !== 1 + outsiderRoute.length) {
+      // A nodes namespace without addresses (a DHCP client's, before its lease) has no route at all.
+      const wantOnLink = ns === this.nodesNs && this.options.nodeIps.length === 0 ? 0 : 1;
+      if (bad.length > 0 || onLink.length !== wantOnLink || routes.length !== wantOnLink + outsiderRoute.length) {
         throw new Error(`namespace ${ns} is not isolated: routes ${JSON.stringify(routes)}`);
       }
       const links = ip(["-n", ns, "-o", "link", "show"])
