@@ -18,6 +18,8 @@ import {
   checkKvm,
   checkLibvirt,
   checkMemory,
+  checkNode,
+  providerSocketOf,
   checkPool,
   CommandResult,
   fcosReleaseOf,
@@ -91,6 +93,7 @@ function rockyHost(): FakeHost {
       getenforce: ok("Enforcing\n"),
       [`stat -c %C ${POOL}`]: ok("system_u:object_r:virt_image_t:s0\n"),
       [`${INSTALLER} version`]: INSTALLER_413,
+      "node --version": ok("v20.18.1\n"),
     },
     onPath: {
       mkisofs: "/usr/bin/mkisofs",
@@ -100,11 +103,19 @@ function rockyHost(): FakeHost {
       sha256sum: "/usr/bin/sha256sum",
       xz: "/usr/bin/xz",
       openssl: "/usr/bin/openssl",
-      oc: "/usr/bin/oc",
+      oc: "/usr/local/bin/oc",
+      xsltproc: "/usr/bin/xsltproc",
       "openshift-install": INSTALLER,
     },
     files: { "/proc/cpuinfo": cpuinfo(WESTMERE_FLAGS), "/proc/meminfo": meminfo(90 * 1024 * 1024) },
-    paths: { [POOL]: dir, "/dev/kvm": { kind: "other", readable: false }, [FCOS_38]: file, [INSTALLER]: file },
+    paths: {
+      [POOL]: dir,
+      "/dev/kvm": { kind: "other", readable: false },
+      // EL9's modular daemons with virtproxyd.socket running.
+      "/var/run/libvirt/libvirt-sock": { kind: "other", readable: true },
+      [FCOS_38]: file,
+      [INSTALLER]: file,
+    },
     freeBytes: 800 * GIB,
     urls: { [ALMA_URL]: { ok: true, status: 200 } },
   };
@@ -157,7 +168,28 @@ const line = (result: PreflightResult) => formatResult(result);
 
 describe("libvirt", () => {
   it("reports the libvirt and QEMU versions when virsh connects", () => {
-    expect(line(checkLibvirt(ctxOf(), probeOf(rockyHost())))).toBe("ok    libvirt: qemu:///system answers (libvirt 9.0.0, QEMU 7.2.0)");
+    expect(line(checkLibvirt(ctxOf(), probeOf(rockyHost())))).toBe(
+      "ok    libvirt: qemu:///system answers (libvirt 9.0.0, QEMU 7.2.0); /var/run/libvirt/libvirt-sock is there for the provider",
+    );
+  });
+
+  // terraform-provider-libvirt v0.8.1 libvirt/uri/unix.go dials /var/run/libvirt/libvirt-sock only;
+  // on EL9's modular daemons virsh reaches virtqemud without it (provider issue #1025).
+  it("fails with the modular sockets fix when virsh answers but the provider's socket is missing", () => {
+    const host = hostWith((h) => delete h.paths["/var/run/libvirt/libvirt-sock"]);
+    expect(line(checkLibvirt(ctxOf(), probeOf(host)))).toBe(
+      "FAIL  libvirt: virsh answers at qemu:///system, but /var/run/libvirt/libvirt-sock is missing, and the libvirt provider connects only there " +
+        "(EL9's modular daemons create it with virtproxyd.socket). Fix: sudo systemctl enable --now virtqemud.socket virtnetworkd.socket virtstoraged.socket virtproxyd.socket",
+    );
+  });
+
+  it.each([
+    ["qemu:///system", "/var/run/libvirt/libvirt-sock"],
+    ["qemu+unix:///system?socket=/run/libvirt/virtqemud-sock", "/run/libvirt/virtqemud-sock"],
+    ["qemu://localhost/system", undefined],
+    ["qemu+ssh://root@rack1/system", undefined],
+  ])("the provider dials, for %s, the socket %s", (uri, socket) => {
+    expect(providerSocketOf(uri)).toBe(socket);
   });
 
   it("fails with the config command when no URI is configured", () => {
@@ -183,7 +215,7 @@ describe("libvirt", () => {
     });
     expect(line(checkLibvirt(ctxOf(), probeOf(host)))).toBe(
       "FAIL  libvirt: qemu:///system does not answer: failed to connect to the hypervisor; Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory. " +
-        "Fix: sudo dnf install libvirt qemu-kvm && sudo systemctl enable --now libvirtd; as a non-root user also sudo usermod -aG libvirt $USER and log in again",
+        "Fix: sudo dnf install libvirt qemu-kvm && sudo systemctl enable --now virtqemud.socket virtnetworkd.socket virtstoraged.socket virtproxyd.socket; as a non-root user also sudo usermod -aG libvirt $USER and log in again",
     );
   });
 
@@ -231,7 +263,21 @@ describe("mkisofs", () => {
   it("fails with the dnf command when no ISO tool is installed", () => {
     const host = hostWith((h) => (h.onPath = {}));
     expect(line(checkIsoTool(ctxOf(), probeOf(host)))).toBe(
-      "FAIL  mkisofs: not found on PATH; the libvirt provider runs 'mkisofs' to build the infra node's cloud-init ISO. Fix: sudo dnf install genisoimage",
+      "FAIL  mkisofs: not found on PATH; the libvirt provider runs 'mkisofs' to build the infra node's cloud-init ISO. Fix: sudo dnf install xorriso",
+    );
+  });
+});
+
+describe("node", () => {
+  it("is ok with Node.js 20", () => {
+    expect(line(checkNode(ctxOf(), probeOf(rockyHost())))).toBe("ok    node: node v20.18.1");
+  });
+
+  // Rocky 9's default `dnf install nodejs` is Node 16.
+  it("fails with the module stream command for Rocky 9's default Node 16", () => {
+    const host = hostWith((h) => (h.commands["node --version"] = ok("v16.20.2\n")));
+    expect(line(checkNode(ctxOf(), probeOf(host)))).toBe(
+      "FAIL  node: node v16.20.2 is older than 20, which the program needs. Fix: sudo dnf module reset -y nodejs && sudo dnf module install -y nodejs:20/common",
     );
   });
 });
@@ -239,12 +285,20 @@ describe("mkisofs", () => {
 describe("tools", () => {
   const urlConfig = () => seedWith((raw) => (raw.fcos = { image: FCOS_URL, sha256: "a".repeat(64) }));
 
-  it("needs only dig when the FCOS image is a host path", () => {
-    expect(line(checkHostTools(ctxOf(), probeOf(rockyHost())))).toBe("ok    tools: dig found");
+  it("needs dig, xsltproc and oc when the FCOS image is a host path", () => {
+    expect(line(checkHostTools(ctxOf(), probeOf(rockyHost())))).toBe("ok    tools: dig, xsltproc, oc found");
   });
 
-  it("needs curl, sha256sum and xz when the FCOS image is a .xz URL", () => {
-    expect(line(checkHostTools(ctxOf(urlConfig()), probeOf(rockyHost())))).toBe("ok    tools: dig, curl, sha256sum, xz found");
+  it("needs curl, sha256sum and xz too when the FCOS image is a .xz URL", () => {
+    expect(line(checkHostTools(ctxOf(urlConfig()), probeOf(rockyHost())))).toBe("ok    tools: dig, xsltproc, oc, curl, sha256sum, xz found");
+  });
+
+  it("always needs oc, which comes from the OKD release's client tarball, not from dnf", () => {
+    const host = hostWith((h) => delete h.onPath.oc);
+    expect(line(checkHostTools(ctxOf(), probeOf(host)))).toBe(
+      "FAIL  tools: oc is missing (every install needs it (nextSteps, CSR approval)). Fix: oc: download openshift-client-linux-<release>.tar.gz of your OKD release " +
+        "from https://github.com/okd-project/okd/releases and 'tar -xzf' it to put oc on PATH",
+    );
   });
 
   it("does not need xz for an uncompressed URL", () => {
@@ -260,11 +314,11 @@ describe("tools", () => {
     );
   });
 
-  it("needs oc and openssl when approveCsrs is on", () => {
+  it("needs openssl when approveCsrs is on", () => {
     const config = seedWith((raw) => (raw.approveCsrs = true));
-    const host = hostWith((h) => delete h.onPath.oc);
+    const host = hostWith((h) => delete h.onPath.openssl);
     expect(line(checkHostTools(ctxOf(config), probeOf(host)))).toBe(
-      "FAIL  tools: oc is missing (approveCsrs is on: the approval runs on this machine). Fix: sudo dnf install openshift-clients",
+      "FAIL  tools: openssl is missing (approveCsrs is on: the approval runs on this machine). Fix: sudo dnf install openssl",
     );
   });
 
@@ -705,7 +759,7 @@ describe("existing libvirt objects", () => {
     });
     const existing = runPreflight(configOf(), URI, probeOf(host)).find((r) => r.check === "existing")!;
     expect(line(existing)).toBe(
-      "warn  existing: network okd-net, domain okd-infra already defined in libvirt: fine if this stack created them; otherwise 'pulumi up' fails with \"already exists\". Fix: remove what an earlier lab left (virsh destroy/undefine <domain>, virsh net-destroy/net-undefine <network>, virsh pool-destroy/pool-undefine <pool>) or rename the lab's objects in the stack",
+      "warn  existing: network okd-net, domain okd-infra already defined in libvirt: fine if this stack created them; otherwise 'pulumi up' fails with \"already exists\". Fix: remove what an earlier lab left (virsh -c 'qemu:///system' destroy/undefine <domain>, net-destroy/net-undefine <network>, pool-destroy/pool-undefine <pool>) or rename the lab's objects in the stack",
     );
   });
 
@@ -722,6 +776,7 @@ describe("runPreflight", () => {
       "libvirt:ok",
       "existing:ok",
       "mkisofs:ok",
+      "node:ok",
       "tools:ok",
       "pool:ok",
       "cpu:ok",
@@ -732,7 +787,7 @@ describe("runPreflight", () => {
       "memory:ok",
       "disk:ok",
     ]);
-    expect(formatSummary(results)).toBe("preflight: 12 ok, 0 warn, 0 FAIL; the host is ready for npm run up");
+    expect(formatSummary(results)).toBe("preflight: 13 ok, 0 warn, 0 FAIL; the host is ready for npm run up");
   });
 
   it("lists the domains only once libvirt answered, and counts running ones out of memory", () => {
