@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import { renderImageFetchScript, renderImageRemoveScript } from "../ignition/imageFetchScript";
+import { renderPoolPermissionsXslt } from "../render/poolXslt";
 
 /** A boot image: a host path used as is, or a URL fetched (verified, decompressed) once on the host. */
 export type BaseImage = { kind: "path"; path: string } | { kind: "url"; url: string; sha256?: string };
@@ -27,10 +28,13 @@ export class LabStorage extends pulumi.ComponentResource {
   constructor(name: string, args: LabStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("okd-lab:storage:LabStorage", name, {}, opts);
     // libvirt names are unique: a replacement must delete the old object first.
+    // The directory is created 0750 root:qemu (render/poolXslt.ts): the provider writes the
+    // Ignition volumes 0644, and the bootstrap's holds the cluster's CA keys. The stylesheet is
+    // ForceNew in the provider: an existing pool keeps its directory (README gives the chmod).
     const pool = new libvirt.Pool(
       `${name}-pool`,
-      { name: args.pool.name, type: "dir", target: { path: args.pool.path } },
-      { parent: this, deleteBeforeReplace: true },
+      { name: args.pool.name, type: "dir", target: { path: args.pool.path }, xml: { xslt: renderPoolPermissionsXslt() } },
+      { parent: this, deleteBeforeReplace: true, ignoreChanges: ["xml"] },
     );
     // Every root disk overlays a base volume, so replacing one would replace every VM built on it:
     // a changed image source only applies to a new lab (or `pulumi up --replace` on the base).

@@ -5,6 +5,7 @@
 import { isSecret, LabRun, OFFLINE_SSH_PUBLIC_KEY, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
 import { LOCAL_DOMAIN_NOTE } from "../../config/labConfig";
 import { diffRuns } from "../../offline/planDiff";
+import { renderPoolPermissionsXslt } from "../../render/poolXslt";
 import { planJson } from "../../scripts/render";
 import { TEST_COREDNS_SHA256 } from "../fixtures/labs";
 
@@ -157,6 +158,14 @@ describe("resources of the dev stack", () => {
     }
     const haproxy = find(dev, "command:remote:Command", "infra-config-file:haproxy.cfg");
     expect(haproxy.dependsOn).toContain(urnOf(find(dev, "command:remote:Command", "infra-config-file:haproxy-secrets.env"), dev));
+  });
+
+  // The provider writes Ignition volumes 0644 (volume_def.go); the pool directory keeps them from
+  // other local users. The stylesheet is ForceNew: an existing pool is never replaced for it.
+  it("creates the pool directory 0750 root:qemu through the pool's XSLT, and never replaces a pool for it", () => {
+    const pool = find(dev, "libvirt:index/pool:Pool", "lab-pool");
+    expect(pool.inputs.xml).toEqual({ xslt: renderPoolPermissionsXslt() });
+    expect(pool.ignoreChanges).toEqual(["xml"]);
   });
 
   it("never hands the installer's 1.5 MB stdout back to it in the environment, nor logs it", () => {
