@@ -9,6 +9,10 @@ stack=${OKD_LAB_STACK:-dev}
 . scripts/pulumiEnv.sh
 # Read before the destroy: the stack's outputs go with it.
 teardown=$(pulumi stack output hostDnsTeardown --stack "$stack" 2>/dev/null || true)
+# Refresh first: the libvirt provider's Delete fails on a domain or network that is already gone
+# (it looks it up and errors, resource_libvirt_domain.go / resource_libvirt_network.go), while
+# its Read drops a missing one from the state. So objects removed by hand do not stop the destroy.
+pulumi refresh --stack "$stack" --yes --skip-preview
 pulumi destroy --stack "$stack" "$@"
 if [ -n "$teardown" ]; then
   echo
