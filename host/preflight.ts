@@ -185,17 +185,28 @@ export function checkLibvirt(ctx: PreflightContext, probe: HostProbe): Preflight
   const library = /Using library: libvirt (\S+)/.exec(result.stdout)?.[1];
   const hypervisor = /Running hypervisor: (.+)/.exec(result.stdout)?.[1]?.trim();
   const versions = [library && `libvirt ${library}`, hypervisor].filter(Boolean).join(", ");
-  // virsh reaches virtqemud on a modular host; the provider dials one socket only.
-  const socket = ctx.remoteHost === undefined ? providerSocketOf(uri) : undefined;
-  if (socket !== undefined && probe.stat(socket) === undefined) {
+  return { check, status: "ok", detail: `${uri} answers${versions ? ` (${versions})` : ""}` };
+}
+
+/**
+ * The socket the provider dials for a local URI exists: virsh reaches virtqemud on a modular EL9
+ * host without it, the provider does not.
+ */
+export function checkProviderSocket(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "libvirt-socket";
+  const uri = ctx.libvirtUri;
+  const socket = uri === undefined || ctx.remoteHost !== undefined ? undefined : providerSocketOf(uri);
+  if (uri === undefined) return { check, status: "warn", detail: "not checked: no libvirt URI" };
+  if (socket === undefined) return { check, status: "ok", detail: `${uri} is reached over the network, not through a local socket` };
+  if (probe.stat(socket) === undefined) {
     return {
       check,
       status: "fail",
-      detail: `virsh answers at ${uri}, but ${socket} is missing, and the libvirt provider connects only there (EL9's modular daemons create it with virtproxyd.socket)`,
+      detail: `${socket} is missing, and the libvirt provider connects to ${uri} only there (EL9's modular daemons create it with virtproxyd.socket)`,
       fix: MODULAR_LIBVIRT_FIX,
     };
   }
-  return { check, status: "ok", detail: `${uri} answers${versions ? ` (${versions})` : ""}${socket ? `; ${socket} is there for the provider` : ""}` };
+  return { check, status: "ok", detail: `${socket} is there for the libvirt provider` };
 }
 
 /** The domains libvirt knows, when it answers; used to leave running VMs out of the memory sum. */
@@ -851,6 +862,7 @@ export function checkOrphans(ctx: PreflightContext, probe: HostProbe): Preflight
 
 export const PREFLIGHT_CHECKS: readonly ((ctx: PreflightContext, probe: HostProbe) => PreflightResult)[] = [
   checkLibvirt,
+  checkProviderSocket,
   checkOrphans,
   checkIsoTool,
   checkNode,

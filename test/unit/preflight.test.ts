@@ -19,6 +19,7 @@ import {
   checkLibvirt,
   checkMemory,
   checkNode,
+  checkProviderSocket,
   providerSocketOf,
   checkPool,
   CommandResult,
@@ -221,8 +222,9 @@ const line = (result: PreflightResult) => formatResult(result);
 
 describe("libvirt", () => {
   it("reports the libvirt and QEMU versions when virsh connects", () => {
-    expect(line(checkLibvirt(ctxOf(), probeOf(rockyHost())))).toBe(
-      "ok    libvirt: qemu:///system answers (libvirt 9.0.0, QEMU 7.2.0); /var/run/libvirt/libvirt-sock is there for the provider",
+    expect(line(checkLibvirt(ctxOf(), probeOf(rockyHost())))).toBe("ok    libvirt: qemu:///system answers (libvirt 9.0.0, QEMU 7.2.0)");
+    expect(line(checkProviderSocket(ctxOf(), probeOf(rockyHost())))).toBe(
+      "ok    libvirt-socket: /var/run/libvirt/libvirt-sock is there for the libvirt provider",
     );
   });
 
@@ -230,8 +232,9 @@ describe("libvirt", () => {
   // on EL9's modular daemons virsh reaches virtqemud without it (provider issue #1025).
   it("fails with the modular sockets fix when virsh answers but the provider's socket is missing", () => {
     const host = hostWith((h) => delete h.paths["/var/run/libvirt/libvirt-sock"]);
-    expect(line(checkLibvirt(ctxOf(), probeOf(host)))).toBe(
-      "FAIL  libvirt: virsh answers at qemu:///system, but /var/run/libvirt/libvirt-sock is missing, and the libvirt provider connects only there " +
+    expect(checkLibvirt(ctxOf(), probeOf(host)).status).toBe("ok");
+    expect(line(checkProviderSocket(ctxOf(), probeOf(host)))).toBe(
+      "FAIL  libvirt-socket: /var/run/libvirt/libvirt-sock is missing, and the libvirt provider connects to qemu:///system only there " +
         "(EL9's modular daemons create it with virtproxyd.socket). Fix: sudo systemctl enable --now virtqemud.socket virtnetworkd.socket virtstoraged.socket virtproxyd.socket",
     );
   });
@@ -1079,6 +1082,7 @@ describe("runPreflight", () => {
     const results = runPreflight(configOf(), URI, probeOf(rockyHost()));
     expect(results.map((r) => `${r.check}:${r.status}`)).toEqual([
       "libvirt:ok",
+      "libvirt-socket:ok",
       "orphans:ok",
       "mkisofs:ok",
       "node:ok",
@@ -1092,7 +1096,7 @@ describe("runPreflight", () => {
       "memory:ok",
       "disk:ok",
     ]);
-    expect(formatSummary(results)).toBe("preflight: 13 ok, 0 warn, 0 FAIL; the host is ready for npm run up");
+    expect(formatSummary(results)).toBe("preflight: 14 ok, 0 warn, 0 FAIL; the host is ready for npm run up");
   });
 
   it("lists the domains only once libvirt answered, and counts running ones out of memory", () => {
