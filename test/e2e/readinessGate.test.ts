@@ -24,7 +24,17 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 /** Runs the gate (3 s timeout) in a fresh network namespace where only `ports` accept connections. */
 function gateWith(ports: number[]): { status: number | null; stderr: string; stdout: string } {
   const listeners = ports.map((p) => `"${process.execPath}" -e 'require("net").createServer((s) => s.end()).listen(${p}, "127.0.0.1")' &`).join("\n");
-  const script = ["set -e", "ip link set lo up", listeners, "sleep 1", `export PATH="${dir}:$PATH"`, "set +e", renderReadinessGateScript(plan, 3)].join("\n");
+  // The listeners end with the script, whatever its exit: nothing outlives the namespace's test.
+  const script = [
+    "set -e",
+    "trap 'kill $(jobs -p) 2>/dev/null' EXIT",
+    "ip link set lo up",
+    listeners,
+    "sleep 1",
+    `export PATH="${dir}:$PATH"`,
+    "set +e",
+    renderReadinessGateScript(plan, 3),
+  ].join("\n");
   const result = spawnSync("unshare", ["-n", "--kill-child", "bash", "-c", script], { encoding: "utf8", timeout: 60000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
