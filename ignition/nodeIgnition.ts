@@ -46,7 +46,7 @@ export function dataUrl(text: string): string {
  * zlib's gzip output is a pure function of its input (header mtime 0), so renders stay stable.
  */
 export function gzipDataUrl(text: string): string {
-  return `data:;base64,${gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64")}`;
+  return `data:;base64,${gzipSync(Buffer.from(text, "utf8")).toString("base64")}`;
 }
 
 const HOSTNAME_PATH = "/etc/hostname";

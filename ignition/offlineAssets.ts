@@ -6,7 +6,7 @@
  *
  * Pure: the plan in, JSON strings out.
  */
-import { createHash } from "node:crypto";
+import { createCipheriv, createHash } from "node:crypto";
 import { LabPlan } from "../plan/labPlan";
 import { IGNITION_VERSION } from "./nodeIgnition";
 
@@ -52,17 +52,12 @@ export interface RoleConfigs {
 export const REAL_BOOTSTRAP_IGNITION_BYTES = 1_500_000;
 
 /**
- * `bytes` of deterministic, incompressible filler (a SHA-256 chain seeded with `seed`): stands in
- * for the keys, certificates and binaries of a real bootstrap.ign. Pure: same seed, same bytes.
+ * `bytes` of deterministic, incompressible filler (AES-128-CTR keystream keyed by `seed`): stands
+ * in for the keys, certificates and binaries of a real bootstrap.ign. Pure: same seed, same bytes.
  */
 export function fillerBytes(seed: string, bytes: number): Buffer {
-  const blocks: Buffer[] = [];
-  let block = createHash("sha256").update(seed).digest();
-  for (let size = 0; size < bytes; size += block.length) {
-    blocks.push(block);
-    block = createHash("sha256").update(block).digest();
-  }
-  return Buffer.concat(blocks).subarray(0, bytes);
+  const key = createHash("sha256").update(seed).digest().subarray(0, 16);
+  return createCipheriv("aes-128-ctr", key, Buffer.alloc(16)).update(Buffer.alloc(bytes));
 }
 
 function base64DataUrl(text: string): string {
