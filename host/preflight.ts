@@ -294,10 +294,7 @@ export function hostToolsFor(config: LabConfig, bootImage?: BootImageRecord | { 
     if (pathname.endsWith(".xz")) tools.push({ name: "xz", pkg: "xz", why: `${what} is a .xz, decompressed on this machine` });
     if (pathname.endsWith(".gz")) tools.push({ name: "gzip", pkg: "gzip", why: `${what} is a .gz, decompressed on this machine` });
   }
-  if (config.approveCsrs) {
-    const why = "approveCsrs is on: the approval runs on this machine";
-    tools.push({ name: "openssl", pkg: "openssl", why });
-  }
+  // CSR requests are parsed in-process (host/csrPolicy.ts): approveCsrs needs no openssl; oc is always checked.
   return tools;
 }
 
@@ -586,7 +583,7 @@ export function checkInfraImage(ctx: PreflightContext, probe: HostProbe): Prefli
     "infra.image",
     ctx.config.infra.image,
     probe,
-    "download AlmaLinux-9-GenericCloud-latest.x86_64.qcow2 from https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/ to that path, or set okd-lab:infra.image to its URL",
+    "download the pinned AlmaLinux 9 GenericCloud image (README) to that path, or set okd-lab:infra.image to its URL and okd-lab:infra.imageSha256 to its sha256",
   );
 }
 

@@ -13,6 +13,7 @@ teardown=$(pulumi stack output hostDnsTeardown --stack "$stack" 2>/dev/null || t
 # (it looks it up and errors, resource_libvirt_domain.go / resource_libvirt_network.go), while
 # its Read drops a missing one from the state. So objects removed by hand do not stop the destroy.
 pulumi refresh --stack "$stack" --yes --skip-preview
+# Not exec: the passphrase file is removed when this script exits.
 pulumi destroy --stack "$stack" "$@"
 if [ -n "$teardown" ]; then
   echo
