@@ -20,7 +20,7 @@ import { renderInstallConfig } from "./ignition/installConfig";
 import { renderInstallerScript } from "./ignition/installerScript";
 import { installerManifests, mastersSchedulable } from "./ignition/machineConfigs";
 import { renderNodeIgnition } from "./ignition/nodeIgnition";
-import { buildLabPlan, FcosNodePlan, LabPlan } from "./plan/labPlan";
+import { buildLabPlan, FcosNodePlan, fcosNodeResourceName, LabPlan } from "./plan/labPlan";
 import { renderChronyClientConf, renderChronyConf } from "./render/chronyConf";
 import { INFRA_ADMIN_USER, renderCloudInit } from "./render/cloudInit";
 import { renderCorefile } from "./render/corefile";
@@ -204,7 +204,7 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   const nodes = plan.nodes.map(
     (node) =>
       new FcosNode(
-        `${node.role}-${node.name}`,
+        fcosNodeResourceName(node),
         {
           node,
           poolName: storage.poolName,
