@@ -29,7 +29,7 @@ export interface OcOptions {
   oc: string;
   kubeconfig: string;
   env?: NodeJS.ProcessEnv;
-  /** Seconds `oc` may wait for one answer (`--request-timeout`). */
+  /** Seconds one `oc` call may take before it is stopped; default 30. */
   requestTimeoutSeconds?: number;
 }
 
@@ -38,46 +38,49 @@ function oneLine(result: ProgramResult): string {
   return text[text.length - 1] ?? `oc exited with ${result.code}`;
 }
 
-/** {@link ClusterProbe} through `oc`. */
+/** {@link ClusterProbe} through `oc --kubeconfig K get ... -o json`. */
 export class OcClusterProbe implements ClusterProbe {
   constructor(private readonly options: OcOptions) {}
 
-  private async get(args: string[]): Promise<ApiAnswer<string>> {
-    const timeout = this.options.requestTimeoutSeconds ?? 15;
-    const result = await runProgram(this.options.oc, ["--kubeconfig", this.options.kubeconfig, `--request-timeout=${timeout}s`, ...args], {
+  /** The object as JSON, `null` when the API says NotFound, or the error. */
+  private async get(args: string[]): Promise<ApiAnswer<Record<string, unknown> | null>> {
+    const timeout = this.options.requestTimeoutSeconds ?? 30;
+    const result = await runProgram(this.options.oc, ["--kubeconfig", this.options.kubeconfig, "get", ...args, "-o", "json"], {
       env: this.options.env,
-      timeoutMs: (timeout + 15) * 1000,
+      timeoutMs: timeout * 1000,
     });
-    if (result.code !== 0) return { error: oneLine(result) };
-    return { value: result.stdout.trim() };
+    if (result.code !== 0) {
+      // NotFound is an answer: e.g. the bootstrap has not reported yet.
+      if (/\(NotFound\)/.test(result.stderr)) return { value: null };
+      return { error: result.code === 124 ? `oc get ${args.join(" ")}: no answer within ${timeout} s` : oneLine(result) };
+    }
+    try {
+      return { value: JSON.parse(result.stdout) as Record<string, unknown> };
+    } catch {
+      return { error: `oc get ${args.join(" ")} printed no JSON` };
+    }
   }
 
   async bootstrapComplete(): Promise<ApiAnswer<boolean>> {
-    const answer = await this.get(["get", "configmap", "bootstrap", "-n", "kube-system", "-o", "jsonpath={.data.status}"]);
-    // NotFound is an answer: the bootstrap has not reported yet.
-    if (answer.error && /NotFound|not found/.test(answer.error)) return { value: false };
-    return answer.error ? { error: answer.error } : { value: answer.value === "complete" };
+    const answer = await this.get(["configmap", "bootstrap", "-n", "kube-system"]);
+    if (answer.error) return { error: answer.error };
+    const data = (answer.value?.data ?? {}) as { status?: string };
+    return { value: data.status === "complete" };
   }
 
   async installComplete(): Promise<ApiAnswer<boolean>> {
-    const answer = await this.get(["get", "clusterversion", "version", "-o", 'jsonpath={.status.conditions[?(@.type=="Available")].status}']);
-    if (answer.error && /NotFound|not found/.test(answer.error)) return { value: false };
-    return answer.error ? { error: answer.error } : { value: answer.value === "True" };
+    const answer = await this.get(["clusterversion", "version"]);
+    if (answer.error) return { error: answer.error };
+    const conditions = ((answer.value?.status ?? {}) as { conditions?: { type?: string; status?: string }[] }).conditions ?? [];
+    return { value: conditions.some((c) => c.type === "Available" && c.status === "True") };
   }
 
   async readyNodes(): Promise<ApiAnswer<string[]>> {
-    const answer = await this.get([
-      "get",
-      "nodes",
-      "-o",
-      'jsonpath={range .items[*]}{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
-    ]);
+    const answer = await this.get(["nodes"]);
     if (answer.error) return { error: answer.error };
-    const ready = (answer.value ?? "")
-      .split("\n")
-      .map((l) => l.trim().split(/\s+/))
-      .filter(([name, status]) => name && status === "True")
-      .map(([name]) => name);
-    return { value: ready };
+    const items = ((answer.value?.items ?? []) as { metadata?: { name?: string }; status?: { conditions?: { type?: string; status?: string }[] } }[]).filter(
+      (n) => (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"),
+    );
+    return { value: items.map((n) => n.metadata?.name ?? "").filter((n) => n !== "") };
   }
 }

@@ -20,6 +20,7 @@ import { LabConfig } from "../config/labConfig";
 import { fcosNodeResourceName, LabPlan } from "../plan/labPlan";
 import { renderLabOutputs } from "../render/labOutputs";
 import { ClusterProbe } from "./clusterProbe";
+import { CsrNode } from "./csrPolicy";
 import { InstallerTarget, InstallerWaitResult } from "./installerWait";
 import { formatPhaseTable, PhaseDisplay } from "./phaseDisplay";
 import { describeChanges, describeUrn, dropBootstrapPolicy, formatRefusal, refusedSteps, stackUpPolicy, UpdatePolicy } from "./previewGuard";
@@ -61,14 +62,6 @@ export function formatFailure(failure: PhaseFailure): string {
     ...failure.next.map((n) => `    ${n}`),
     "  Then run npm run up again: it continues from the phase the lab is in.",
   ].join("\n");
-}
-
-/** A node `npm run up` approves CSRs for (the shape of the CSR approval contract). */
-export interface CsrNode {
-  name: string;
-  fqdn: string;
-  ip: string;
-  role: "bootstrap" | "master" | "worker";
 }
 
 export interface CsrApprovalRequest {
@@ -153,7 +146,7 @@ function outputLines(outputs: Record<string, unknown> | undefined, key: string):
 /** Runs the phases; returns the exit status (0 all done, 1 a phase failed or verify found problems). */
 export async function runLabUp(options: UpOptions, host: UpHost): Promise<number> {
   const { display } = host;
-  const { config, plan, stack } = { ...options, stack: options.stack };
+  const { config, plan, stack } = options;
   const assetsDir = config.okd.assetsDir;
   const kubeconfig = path.join(assetsDir, "auth", "kubeconfig");
   const rendered = renderLabOutputs(plan, { assetsDir, installer: config.okd.installer, approveCsrs: config.approveCsrs });
@@ -368,7 +361,7 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
         throw new PhaseFailure(phase, `${waiting.map((n) => n.fqdn).join(", ")} Ready (at most ${options.csrTimeoutMinutes} min)`, errorText(err), [
           `oc --kubeconfig ${kubeconfig} get csr`,
           `oc --kubeconfig ${kubeconfig} get nodes`,
-          ...consoles.slice(0, 1).map((n) => `sudo virsh console ${n.name}   # the node's console (Ctrl+] leaves)`),
+          ...consoles.slice(0, 1).map((n) => `sudo virsh console ${plan.nodes.find((p) => p.fqdn === n.fqdn)?.domainName ?? n.name}   # the node's console (Ctrl+] leaves)`),
         ]);
       }
       display.end("done");
@@ -456,6 +449,7 @@ export function csrNodes(outputs: Record<string, unknown> | undefined, plan: Lab
   const fromOutputs = (outputNodes(outputs) ?? []).filter(
     (n): n is Required<NodeRecord> => (n.role === "master" || n.role === "worker") && !!n.name && !!n.fqdn && !!n.ip,
   );
-  if (fromOutputs.length > 0) return fromOutputs.map((n) => ({ name: n.name, fqdn: n.fqdn, ip: n.ip, role: n.role as CsrNode["role"] }));
-  return plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => ({ name: n.domainName, fqdn: n.fqdn, ip: n.ip, role: n.role }));
+  // The short name is the FQDN's first label (nodes are named by their FQDN, see nodeIgnition.ts).
+  if (fromOutputs.length > 0) return fromOutputs.map((n) => ({ name: n.fqdn.split(".")[0], fqdn: n.fqdn, ip: n.ip, role: n.role as CsrNode["role"] }));
+  return plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => ({ name: n.name, fqdn: n.fqdn, ip: n.ip, role: n.role }));
 }
