@@ -236,9 +236,16 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
         ],
       );
     }
-    const stackChanges = await guardedUp(stackUpPolicy);
-    display.end("done", stackChanges);
-    const outputs = await readOutputs(host, phase, stack);
+    let outputs = before;
+    if (!config.bootstrap.enabled && hasRole(deployedBefore, "bootstrap")) {
+      // Phase 4 was under way (or the config was changed by hand): deleting the bootstrap is
+      // phase 4's update, made under its own guard once bootstrap-complete is confirmed.
+      display.end("skipped", "okd-lab:bootstrap.enabled is false and the stack still has the bootstrap: phase 4 drops it");
+    } else {
+      const stackChanges = await guardedUp(stackUpPolicy);
+      display.end("done", stackChanges);
+      outputs = await readOutputs(host, phase, stack);
+    }
 
     if (options.vmsOnly) {
       display.print(`Stopped after phase 2 (--vms-only): the lab's VMs are up. ${again} continues with the install.`);
@@ -361,7 +368,9 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
         throw new PhaseFailure(phase, `${waiting.map((n) => n.fqdn).join(", ")} Ready (at most ${options.csrTimeoutMinutes} min)`, errorText(err), [
           `oc --kubeconfig ${kubeconfig} get csr`,
           `oc --kubeconfig ${kubeconfig} get nodes`,
-          ...consoles.slice(0, 1).map((n) => `sudo virsh console ${plan.nodes.find((p) => p.fqdn === n.fqdn)?.domainName ?? n.name}   # the node's console (Ctrl+] leaves)`),
+          ...consoles
+            .slice(0, 1)
+            .map((n) => `sudo virsh console ${plan.nodes.find((p) => p.fqdn === n.fqdn)?.domainName ?? n.name}   # the node's console (Ctrl+] leaves)`),
         ]);
       }
       display.end("done");

@@ -149,7 +149,14 @@ async function main(): Promise<number> {
         env,
       }),
     async approveCsrs(request) {
-      const result = await approveLabCsrs({ oc: "oc", kubeconfig: request.kubeconfig, nodes: request.nodes, timeoutSeconds: request.timeoutSeconds, log: request.log, env });
+      const result = await approveLabCsrs({
+        oc: "oc",
+        kubeconfig: request.kubeconfig,
+        nodes: request.nodes,
+        timeoutSeconds: request.timeoutSeconds,
+        log: request.log,
+        env,
+      });
       request.log(`approved ${result.approved.length} CSR(s); Ready: ${result.ready.join(", ")}`);
     },
     async resolve(name) {
