@@ -18,7 +18,7 @@ import { realHostProbe } from "../host/hostProbe";
 import { applyHostDnsSetup } from "../host/hostDns";
 import { waitForInstaller } from "../host/installerWait";
 import { DEFAULT_TIMEOUTS, runLabUp, UpHost, UpOptions } from "../host/labUp";
-import { createPhaseDisplay } from "../host/phaseDisplay";
+import { createPhaseDisplay, PhaseDisplay } from "../host/phaseDisplay";
 import { formatResult, PreflightResult, runPreflight } from "../host/preflight";
 import { PulumiCli } from "../host/pulumiCli";
 import { checkPulumiCli, pinnedPulumiVersion } from "../host/pulumiCliCheck";
@@ -107,22 +107,35 @@ async function runNpmVerify(stack: string, cwd: string): Promise<{ lines: string
   return { lines, code: result.code };
 }
 
-async function main(): Promise<number> {
-  const args = parseUpArgs(process.argv.slice(2), process.env);
-  if (args === "help") {
-    console.log(USAGE);
-    return 0;
-  }
-  const cwd = process.cwd();
-  if (!fs.existsSync(`${cwd}/Pulumi.${args.stack}.yaml`)) throw new UsageError(`stack file Pulumi.${args.stack}.yaml not found in ${cwd}`);
-  const lab = readLab(args.stack, cwd);
-  const display = createPhaseDisplay({ write: (t) => process.stdout.write(t), now: Date.now, live: process.stdout.isTTY === true });
-  const env = process.env;
+/** How {@link createUpHost} reaches the host; tests replace the programs and the parts that touch the lab's addresses. */
+export interface UpHostOptions {
+  stack: string;
+  /** The project directory (Pulumi.yaml, Pulumi.<stack>.yaml). */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  lab: ReturnType<typeof readLab>;
+  display: PhaseDisplay;
+  /** Programs by name or path; defaults `pulumi` and `oc` on PATH. */
+  pulumi?: string;
+  oc?: string;
+  /** Seconds between the CSR approval's polls (default its own). */
+  csrPollSeconds?: number;
+  /** Pause between two installer attempts. */
+  installerRetryDelayMs?: number;
+  /** Replacements for what would reach the lab's addresses or change the host. */
+  overrides?: Partial<Pick<UpHost, "resolve" | "applyHostDns" | "verify" | "preflight" | "sleep">>;
+}
+
+/** The real {@link UpHost}: the Pulumi CLI, openshift-install, oc, the host resolver and npm run verify. */
+export function createUpHost(options: UpHostOptions): UpHost {
+  const { env, lab, display } = options;
+  const oc = options.oc ?? "oc";
+  const pause = options.overrides?.sleep ?? sleep;
   const host: UpHost = {
     display,
     now: Date.now,
-    sleep,
-    stack: new PulumiCli({ stack: args.stack, cwd, env }),
+    sleep: pause,
+    stack: new PulumiCli({ stack: options.stack, cwd: options.cwd, env, pulumi: options.pulumi }),
     async preflight() {
       const probe = realHostProbe();
       const results: PreflightResult[] = [
@@ -133,7 +146,7 @@ async function main(): Promise<number> {
       return { lines: results.map(formatResult), failed: results.some((r) => r.status === "fail") };
     },
     fileExists: (file) => fs.existsSync(file),
-    cluster: (kubeconfig) => new OcClusterProbe({ oc: "oc", kubeconfig, env }),
+    cluster: (kubeconfig) => new OcClusterProbe({ oc, kubeconfig, env }),
     waitForInstaller: (target, budgetMs, onLine) =>
       waitForInstaller({
         installer: lab.config.okd.installer,
@@ -141,19 +154,20 @@ async function main(): Promise<number> {
         target,
         budgetMs,
         maxAttempts: 6,
-        retryDelayMs: 30_000,
+        retryDelayMs: options.installerRetryDelayMs ?? 30_000,
         run: runProgram,
         onLine,
         now: Date.now,
-        sleep,
+        sleep: pause,
         env,
       }),
     async approveCsrs(request) {
       const result = await approveLabCsrs({
-        oc: "oc",
+        oc,
         kubeconfig: request.kubeconfig,
         nodes: request.nodes,
         timeoutSeconds: request.timeoutSeconds,
+        pollSeconds: options.csrPollSeconds,
         log: request.log,
         env,
       });
@@ -177,8 +191,22 @@ async function main(): Promise<number> {
         },
         onLine,
       }),
-    verify: () => runNpmVerify(args.stack, cwd),
+    verify: () => runNpmVerify(options.stack, options.cwd),
   };
+  return { ...host, ...options.overrides };
+}
+
+async function main(): Promise<number> {
+  const args = parseUpArgs(process.argv.slice(2), process.env);
+  if (args === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  const cwd = process.cwd();
+  if (!fs.existsSync(`${cwd}/Pulumi.${args.stack}.yaml`)) throw new UsageError(`stack file Pulumi.${args.stack}.yaml not found in ${cwd}`);
+  const lab = readLab(args.stack, cwd);
+  const display = createPhaseDisplay({ write: (t) => process.stdout.write(t), now: Date.now, live: process.stdout.isTTY === true });
+  const host = createUpHost({ stack: args.stack, cwd, env: process.env, lab, display });
   const options: UpOptions = {
     ...args,
     config: lab.config,
