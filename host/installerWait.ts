@@ -27,6 +27,8 @@ export interface InstallerWaitOptions {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   env?: NodeJS.ProcessEnv;
+  /** True once the user asked to stop: no further attempt starts. */
+  stop?: () => boolean;
 }
 
 /** How a bounded wait ended. */
@@ -45,6 +47,10 @@ export async function waitForInstaller(options: InstallerWaitOptions): Promise<I
   while (attempts < options.maxAttempts) {
     const left = deadline - options.now();
     if (left <= 0) break;
+    if (options.stop?.()) {
+      lastLine = `${lastLine ? `${lastLine}; ` : ""}interrupted (Ctrl+C)`;
+      break;
+    }
     attempts++;
     if (attempts > 1)
       options.onLine(`okd-lab: wait-for ${options.target}, attempt ${attempts} of at most ${options.maxAttempts}, ${Math.ceil(left / 60000)} min left`);

@@ -97,6 +97,8 @@ export interface UpHost {
   applyHostDns(commands: string[], onLine: (line: string) => void): Promise<{ ok: boolean; detail: string }>;
   /** Waits, e.g. between DNS checks. */
   sleep(ms: number): Promise<void>;
+  /** True once the user asked to stop (Ctrl+C): no further phase starts. */
+  interrupted?(): boolean;
   verify(): Promise<VerifyReport>;
 }
 
@@ -155,6 +157,10 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
   const again = `npm run up -- --stack ${stack}`;
   let phase: PhaseId = "preflight";
 
+  /** Stops before the next phase when the user pressed Ctrl+C (the running program got it too). */
+  const checkInterrupt = (next: PhaseId) => {
+    if (host.interrupted?.()) throw new PhaseFailure(next, "the next phase", "interrupted (Ctrl+C)", [again]);
+  };
   const skip = (id: PhaseId, why: string) => {
     display.start(id, PHASES[id]);
     display.end("skipped", why);
@@ -169,6 +175,7 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
     } catch (err) {
       throw pulumiFailure(phase, "pulumi preview", err, stack);
     }
+    for (const warning of preview.warnings ?? []) for (const line of warning.split("\n")) display.line(`warning: ${line}`);
     const changes = describeChanges(preview.steps);
     display.line(`preview: ${changes}`);
     for (const step of preview.steps) {
@@ -209,6 +216,7 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
 
     // 2. pulumi up of the whole stack
     phase = "stack";
+    checkInterrupt(phase);
     display.start(phase, PHASES[phase]);
     try {
       await host.stack.ensure();
@@ -256,6 +264,7 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
 
     // 2b. the host resolves the API name at the infra node
     phase = "hostDns";
+    checkInterrupt(phase);
     display.start(phase, PHASES[phase]);
     const apiName = `api.${plan.cluster.domain}`;
     const infraIp = plan.infra.ip;
@@ -305,6 +314,7 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
 
     // 3. bootstrap-complete
     phase = "bootstrap";
+    checkInterrupt(phase);
     if (installDone.value) {
       skip(phase, "the cluster's install is complete (ClusterVersion Available)");
     } else if (!bootstrapInStack) {
@@ -336,6 +346,7 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
 
     // 4. drop the bootstrap
     phase = "dropBootstrap";
+    checkInterrupt(phase);
     if (!bootstrapInStack && !config.bootstrap.enabled) {
       skip(phase, "the stack has no bootstrap node and okd-lab:bootstrap.enabled is false");
     } else {
@@ -354,6 +365,7 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
 
     // 5. CSRs of the masters and workers
     phase = "csrs";
+    checkInterrupt(phase);
     const joining = csrNodes(outputs, plan);
     const ready = await cluster.readyNodes();
     const waiting = joining.filter((n) => !(ready.value ?? []).includes(n.fqdn));
@@ -378,6 +390,7 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
 
     // 6. install-complete
     phase = "install";
+    checkInterrupt(phase);
     const installNow = installDone.value ? installDone : await cluster.installComplete();
     if (installNow.value) {
       skip(phase, "the cluster's install is complete (ClusterVersion Available)");
@@ -402,6 +415,7 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
 
     // 7. summary and verify
     phase = "summary";
+    checkInterrupt(phase);
     display.start(phase, PHASES[phase]);
     const report = await host.verify();
     for (const line of report.lines) display.line(line);
@@ -442,6 +456,7 @@ function pulumiFailure(phase: PhaseId, what: string, err: unknown, stack: string
   return new PhaseFailure(phase, what, detail, [
     `npm run -s pulumi -- stack --stack ${stack} --show-urns   # what the stack holds now`,
     `npm run -s pulumi -- preview --stack ${stack} --diff   # what the next update would do`,
+    `npm run -s pulumi -- refresh --stack ${stack}   # after an interrupted update: clears its pending operations`,
   ]);
 }
 

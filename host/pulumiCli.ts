@@ -37,10 +37,12 @@ export function pulumiEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL || "file://~", PULUMI_SKIP_UPDATE_CHECK: "true" };
 }
 
-/** What a preview found: its steps and the messages of its diagnostics of severity error. */
+/** What a preview found: its steps and the messages of its error and warning diagnostics. */
 export interface PreviewResult {
   steps: PreviewStep[];
   errors: string[];
+  /** e.g. the program's own warnings, or Pulumi's about pending operations of an interrupted update. */
+  warnings?: string[];
 }
 
 /** The stack operations `npm run up` needs; {@link PulumiCli} runs them with the CLI. */
@@ -67,8 +69,8 @@ export function parsePreviewDigest(stdout: string): PreviewResult {
     throw new Error(`pulumi preview --json printed no JSON document: ${lastLines(stdout, 3) || "(nothing)"}`);
   }
   const steps = (doc.steps ?? []).map((s) => ({ op: s.op, urn: s.urn, replaceReasons: s.replaceReasons, diffReasons: s.diffReasons }));
-  const errors = (doc.diagnostics ?? []).filter((d) => d.severity === "error" && d.message).map((d) => d.message!.trim());
-  return { steps, errors };
+  const messages = (severity: string) => (doc.diagnostics ?? []).filter((d) => d.severity === severity && d.message).map((d) => d.message!.trim());
+  return { steps, errors: messages("error"), warnings: messages("warning") };
 }
 
 export interface PulumiCliOptions {

@@ -122,6 +122,8 @@ export interface UpHostOptions {
   csrPollSeconds?: number;
   /** Pause between two installer attempts. */
   installerRetryDelayMs?: number;
+  /** True once the user pressed Ctrl+C. */
+  interrupted?: () => boolean;
   /** Replacements for what would reach the lab's addresses or change the host. */
   overrides?: Partial<Pick<UpHost, "resolve" | "applyHostDns" | "verify" | "preflight" | "sleep">>;
 }
@@ -135,6 +137,7 @@ export function createUpHost(options: UpHostOptions): UpHost {
     display,
     now: Date.now,
     sleep: pause,
+    interrupted: options.interrupted,
     stack: new PulumiCli({ stack: options.stack, cwd: options.cwd, env, pulumi: options.pulumi }),
     async preflight() {
       const probe = realHostProbe();
@@ -160,6 +163,7 @@ export function createUpHost(options: UpHostOptions): UpHost {
         now: Date.now,
         sleep: pause,
         env,
+        stop: options.interrupted,
       }),
     async approveCsrs(request) {
       const result = await approveLabCsrs({
@@ -206,14 +210,23 @@ async function main(): Promise<number> {
   if (!fs.existsSync(`${cwd}/Pulumi.${args.stack}.yaml`)) throw new UsageError(`stack file Pulumi.${args.stack}.yaml not found in ${cwd}`);
   const lab = readLab(args.stack, cwd);
   const display = createPhaseDisplay({ write: (t) => process.stdout.write(t), now: Date.now, live: process.stdout.isTTY === true });
-  const host = createUpHost({ stack: args.stack, cwd, env: process.env, lab, display });
+  // Ctrl+C reaches the running program too (same process group): let it stop cleanly (pulumi
+  // cancels its update), start nothing new, and report where the lab is. A second one stops at once.
+  let interrupted = false;
+  process.on("SIGINT", () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    display.print("okd-lab up: interrupted, stopping once the running program ends (Ctrl+C again to stop at once)");
+  });
+  const host = createUpHost({ stack: args.stack, cwd, env: process.env, lab, display, interrupted: () => interrupted });
   const options: UpOptions = {
     ...args,
     config: lab.config,
     plan: lab.plan,
     dnsSettleSeconds: DEFAULT_TIMEOUTS.dnsSettleSeconds,
   };
-  return runLabUp(options, host);
+  const code = await runLabUp(options, host);
+  return interrupted ? 130 : code;
 }
 
 runCli(module, USAGE, main);

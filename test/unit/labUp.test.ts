@@ -49,6 +49,7 @@ class World {
   /** op name after which the run is interrupted (as by Ctrl+C) */
   interruptAfter?: string;
   extraPreviewSteps: PreviewStep[] = [];
+  previewWarnings: string[] = [];
 
   desired(): Map<string, string> {
     const nodes = this.bootstrapEnabled ? "b,m,w" : "m,w";
@@ -114,7 +115,7 @@ class World {
       },
       preview: async (): Promise<PreviewResult> => {
         this.step("preview");
-        return { steps: this.steps(), errors: [] };
+        return { steps: this.steps(), errors: [], warnings: this.previewWarnings };
       },
       up: async (onLine) => {
         this.step("up");
@@ -294,6 +295,17 @@ describe("npm run up, the whole path", () => {
     expect(world.calls.filter((c) => c.startsWith("wait") || c.startsWith("config") || c === "approve" || c.startsWith("apply"))).toEqual([]);
     expect(text).toContain("== 3 wait for bootstrap-complete: skipped");
     expect(text).toContain("(the cluster's install is complete (ClusterVersion Available))");
+  });
+
+  it("shows the preview's warnings, e.g. Pulumi's about an interrupted update", async () => {
+    const world = new World();
+    world.previewWarnings = [
+      "Attempting to deploy or update resources with 1 pending operations from previous deployment.\n  * urn:x, interrupted while creating",
+    ];
+    const { text } = await up(world, { vmsOnly: true });
+    expect(text).toContain(
+      "   | warning: Attempting to deploy or update resources with 1 pending operations from previous deployment.\n   | warning:   * urn:x, interrupted while creating\n",
+    );
   });
 
   it("--vms-only stops after phase 2", async () => {
@@ -555,6 +567,41 @@ describe("npm run up: a failure in each phase says what it waited for, saw last 
   it("a Pulumi command error names the command and its last words", () => {
     const err = new PulumiCommandError(["up", "--stack", "dev"], { code: 255, stdout: "", stderr: "a\n\nerror: one\nerror: two\n" });
     expect(err.message).toBe("pulumi up --stack dev exited with 255: a; error: one; error: two");
+  });
+});
+
+describe("Ctrl+C", () => {
+  it("starts no further phase once the user interrupted, and says how to continue", async () => {
+    const world = new World();
+    const out: string[] = [];
+    let stop = false;
+    const h = host(world, out);
+    const interruptible: UpHost = {
+      ...h,
+      interrupted: () => stop,
+      waitForInstaller: async (target, budget, onLine) => {
+        const result = await h.waitForInstaller(target, budget, onLine);
+        stop = true; // pressed while the installer ran; it finished its run
+        return result;
+      },
+    };
+    const code = await runLabUp(
+      {
+        stack: "dev",
+        config,
+        plan: buildLabPlan(config),
+        vmsOnly: false,
+        skipPreflight: true,
+        bootstrapTimeoutMinutes: 1,
+        installTimeoutMinutes: 1,
+        csrTimeoutMinutes: 1,
+        dnsSettleSeconds: 1,
+      },
+      interruptible,
+    );
+    expect(code).toBe(1);
+    expect(world.calls).not.toContain("config okd-lab:bootstrap.enabled=false");
+    expect(out.join("")).toContain('okd-lab up: phase "4 drop the bootstrap" failed.\n  waited for: the next phase\n  saw last:   interrupted (Ctrl+C)\n');
   });
 });
 

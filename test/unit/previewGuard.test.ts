@@ -121,6 +121,7 @@ describe("parsePreviewDigest", () => {
         { op: "replace", urn: domain("w"), replaceReasons: ["memory"], diffReasons: undefined },
       ],
       errors: ["okd-lab: the installer assets ... changed"],
+      warnings: ["okd-lab: warning text"],
     });
   });
 

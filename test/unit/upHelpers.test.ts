@@ -83,6 +83,15 @@ describe("waitForInstaller", () => {
     expect(calls).toHaveLength(1);
   });
 
+  it("starts no attempt once the user interrupted", async () => {
+    const clock = { t: 0 };
+    const { run, calls } = scripted([{ code: 130, lastLine: "x" }], clock, 0);
+    let stop = false;
+    const result = await waitForInstaller({ ...base(run, clock, []), run: async (c, a, o) => ((stop = true), run(c, a, o)), stop: () => stop });
+    expect(result).toEqual({ ok: false, attempts: 1, lastLine: "x; interrupted (Ctrl+C)" });
+    expect(calls).toHaveLength(1);
+  });
+
   it("stops at the attempt limit", async () => {
     const clock = { t: 0 };
     const { run, calls } = scripted([], clock, 0);
