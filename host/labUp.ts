@@ -218,6 +218,12 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
     phase = "stack";
     checkInterrupt(phase);
     display.start(phase, PHASES[phase]);
+    if (config.approveCsrs) {
+      display.line(
+        "note: okd-lab:approveCsrs is on, so this pulumi up waits (up to 1 h) for the new nodes to be Ready before phase 3 starts; " +
+          `phase 5 approves them anyway: npm run -s pulumi -- config set --path okd-lab:approveCsrs false --stack ${stack}`,
+      );
+    }
     try {
       await host.stack.ensure();
     } catch (err) {

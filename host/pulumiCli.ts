@@ -106,8 +106,14 @@ export class PulumiCli implements LabStack {
   }
 
   async ensure(): Promise<void> {
-    const select = await this.run(["stack", "select", this.name, "--non-interactive"]);
+    const args = ["stack", "select", this.name, "--non-interactive"];
+    const select = await this.run(args);
     if (select.code === 0) return;
+    if (select.code === 127) {
+      throw new Error(`the Pulumi CLI (${this.pulumi}) is not on PATH: run npm ci, then npm run up (npm run puts node_modules/.bin/pulumi first on PATH)`);
+    }
+    // Only a missing stack is created; anything else (the CLI's first-use download, the backend) is reported as it is.
+    if (!/no stack named/.test(select.stderr)) throw new PulumiCommandError(args, select);
     await this.ok(["stack", "init", this.name, "--secrets-provider", "passphrase", "--non-interactive"]);
   }
 

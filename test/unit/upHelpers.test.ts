@@ -6,7 +6,10 @@ import { applyHostDnsSetup } from "../../host/hostDns";
 import { ProgramRunner, waitForInstaller } from "../../host/installerWait";
 import { HostProbe } from "../../host/preflight";
 import { checkPulumiCli, pinnedPulumiVersion, pulumiCliPath } from "../../host/pulumiCliCheck";
-import { pulumiEnv } from "../../host/pulumiCli";
+import { PulumiCli, pulumiEnv } from "../../host/pulumiCli";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { ProgramResult, runProgram } from "../../host/runProgram";
 import { UsageError } from "../../offline/cli";
 import { parseUpArgs } from "../../scripts/up";
@@ -225,6 +228,28 @@ describe("the Pulumi CLI (npm package pulumi)", () => {
   it("runs with the local file backend unless another is set, and without an update check", () => {
     expect(pulumiEnv({ A: "1" })).toEqual({ A: "1", PULUMI_BACKEND_URL: "file://~", PULUMI_SKIP_UPDATE_CHECK: "true" });
     expect(pulumiEnv({ PULUMI_BACKEND_URL: "file:///srv/state" }).PULUMI_BACKEND_URL).toBe("file:///srv/state");
+  });
+});
+
+describe("PulumiCli.ensure", () => {
+  it("says how to get the CLI when pulumi is not on PATH", async () => {
+    const cli = new PulumiCli({ stack: "dev", cwd: os.tmpdir(), env: {}, pulumi: "/nonexistent/pulumi" });
+    await expect(cli.ensure()).rejects.toThrow(
+      "the Pulumi CLI (/nonexistent/pulumi) is not on PATH: run npm ci, then npm run up (npm run puts node_modules/.bin/pulumi first on PATH)",
+    );
+  });
+
+  it("creates the stack only when it is missing, and reports any other failure as it is", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "okd-lab-pulumi-"));
+    try {
+      const script = path.join(dir, "pulumi");
+      fs.writeFileSync(script, `#!/bin/sh\necho "$*" >> ${dir}/calls\necho "pulumi: fetch failed: get.pulumi.com" >&2\nexit 1\n`, { mode: 0o755 });
+      const cli = new PulumiCli({ stack: "dev", cwd: dir, env: {}, pulumi: script });
+      await expect(cli.ensure()).rejects.toThrow("pulumi stack select dev --non-interactive exited with 1: pulumi: fetch failed: get.pulumi.com");
+      expect(fs.readFileSync(path.join(dir, "calls"), "utf8")).toBe("stack select dev --non-interactive\n");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
