@@ -10,6 +10,7 @@
 import { spawnSync } from "node:child_process";
 import { promises as dns } from "node:dns";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parseLabConfig } from "../config/labConfig";
 import { OcClusterProbe } from "../host/clusterProbe";
@@ -98,11 +99,13 @@ export function readLab(stack: string, cwd: string): Pick<UpOptions, "config" | 
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** `npm run -s verify -- --stack S` as its own process, its lines collected. */
-async function runNpmVerify(stack: string, cwd: string): Promise<{ lines: string[]; code: number }> {
-  const npm = process.env.npm_execpath;
-  const [cmd, args] = npm ? [process.execPath, [npm, "run", "-s", "verify", "--", "--stack", stack]] : ["npm", ["run", "-s", "verify", "--", "--stack", stack]];
-  const result = await runProgram(cmd, args, { cwd });
+/**
+ * `npm run verify -- --stack S` as its own process (what that npm script runs: scripts/verify.ts
+ * under ts-node), in the program's directory, its lines collected.
+ */
+async function runVerify(stack: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ lines: string[]; code: number }> {
+  const args = ["-r", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "verify.ts"), "--stack", stack];
+  const result = await runProgram(process.execPath, args, { cwd, env });
   const lines = `${result.stdout}${result.stderr}`.split("\n").filter((l) => l.trim() !== "");
   return { lines, code: result.code };
 }
@@ -195,7 +198,7 @@ export function createUpHost(options: UpHostOptions): UpHost {
         },
         onLine,
       }),
-    verify: () => runNpmVerify(options.stack, options.cwd),
+    verify: () => runVerify(options.stack, options.cwd, env),
   };
   return { ...host, ...options.overrides };
 }
