@@ -8,6 +8,19 @@ import { ProgramResult, RunProgramOptions } from "./runProgram";
 
 export type InstallerTarget = "bootstrap-complete" | "install-complete";
 
+/**
+ * The installer's lines with the kubeadmin password taken out. `wait-for install-complete` ends
+ * with `Login to the console with user: "kubeadmin", and password: "<password>"` (openshift/installer
+ * cmd/openshift-install/create.go logComplete; only 4.16+ has --skip-password-print), and older
+ * releases printed `oc login -u kubeadmin -p <password>`: both forms, and the password itself
+ * wherever it appears, become `[secret]`.
+ */
+export function redactInstallerLine(line: string, secrets: readonly string[] = []): string {
+  let out = line.replace(/(password: \\?")[^"\\]*(\\?")/g, "$1[secret]$2").replace(/(-u kubeadmin -p )\S+/g, "$1[secret]");
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join("[secret]");
+  return out;
+}
+
 /** Runs a program; {@link runProgram} in production, a fake in tests. */
 export type ProgramRunner = (cmd: string, args: readonly string[], options: RunProgramOptions) => Promise<ProgramResult>;
 
@@ -27,6 +40,8 @@ export interface InstallerWaitOptions {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   env?: NodeJS.ProcessEnv;
+  /** Values never shown (the kubeadmin password); see {@link redactInstallerLine}. */
+  secrets?: () => string[];
   /** True once the user asked to stop: no further attempt starts. */
   stop?: () => boolean;
 }
@@ -54,12 +69,13 @@ export async function waitForInstaller(options: InstallerWaitOptions): Promise<I
     attempts++;
     if (attempts > 1)
       options.onLine(`okd-lab: wait-for ${options.target}, attempt ${attempts} of at most ${options.maxAttempts}, ${Math.ceil(left / 60000)} min left`);
+    const secrets = options.secrets?.() ?? [];
     const result = await options.run(options.installer, ["wait-for", options.target, "--dir", options.assetsDir, "--log-level", "info"], {
       env: options.env,
       timeoutMs: left,
-      onLine: (line) => options.onLine(line),
+      onLine: (line) => options.onLine(redactInstallerLine(line, secrets)),
     });
-    lastLine = result.lastLine ?? lastLine;
+    lastLine = result.lastLine === undefined ? lastLine : redactInstallerLine(result.lastLine, secrets);
     if (result.code === 0) return { ok: true, attempts, lastLine };
     if (result.code === 127) break; // the installer is not there: retrying cannot help
     if (result.code === 124) {

@@ -167,6 +167,10 @@ export function createUpHost(options: UpHostOptions): UpHost {
         sleep: pause,
         env,
         stop: options.interrupted,
+        secrets: () => {
+          const file = path.join(lab.config.okd.assetsDir, "auth", "kubeadmin-password");
+          return fs.existsSync(file) ? [fs.readFileSync(file, "utf8").trim()] : [];
+        },
       }),
     async approveCsrs(request) {
       const result = await approveLabCsrs({

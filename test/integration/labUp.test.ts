@@ -140,6 +140,10 @@ it("goes from an empty stack to an installed cluster, then reconciles without ch
   expect(first.text).toContain('   | level=info msg="It is now safe to remove the bootstrap resources"\n');
   expect(first.text).toContain("   | approved csr-master: client certificate of master.okd-lab.okd.local\n");
   expect(first.text).toContain('   | level=info msg="Install complete!"\n');
+  // The installer prints the kubeadmin password (before 4.16); npm run up never shows it.
+  const password = fs.readFileSync(path.join(project, ".okd", "dev", "auth", "kubeadmin-password"), "utf8").trim();
+  expect(first.text).toContain('   | level=info msg="Login to the console with user: \\"kubeadmin\\", and password: \\"[secret]\\""\n');
+  expect(first.text).not.toContain(password);
   expect(first.text).toContain("  console:            https://console-openshift-console.apps.okd-lab.okd.local\n");
   expect(
     readFakeOcState(ocDir)

@@ -3,7 +3,7 @@
  * flags, and the Pulumi CLI check of preflight.
  */
 import { applyHostDnsSetup } from "../../host/hostDns";
-import { ProgramRunner, waitForInstaller } from "../../host/installerWait";
+import { ProgramRunner, redactInstallerLine, waitForInstaller } from "../../host/installerWait";
 import { HostProbe } from "../../host/preflight";
 import { checkPulumiCli, pinnedPulumiVersion, pulumiCliPath } from "../../host/pulumiCliCheck";
 import { PulumiCli, pulumiEnv } from "../../host/pulumiCli";
@@ -93,6 +93,22 @@ describe("waitForInstaller", () => {
     const result = await waitForInstaller({ ...base(run, clock, []), run: async (c, a, o) => ((stop = true), run(c, a, o)), stop: () => stop });
     expect(result).toEqual({ ok: false, attempts: 1, lastLine: "x; interrupted (Ctrl+C)" });
     expect(calls).toHaveLength(1);
+  });
+
+  it("never shows the kubeadmin password the installer prints", async () => {
+    // logrus's text format of create.go's logComplete line (OKD 4.12-4.15 print it unconditionally).
+    const line = 'level=info msg="Login to the console with user: \\"kubeadmin\\", and password: \\"PUTRg-vb4Sx-XAUaW-kgRue\\""';
+    expect(redactInstallerLine(line)).toBe('level=info msg="Login to the console with user: \\"kubeadmin\\", and password: \\"[secret]\\""');
+    expect(redactInstallerLine("run 'oc login -u kubeadmin -p azsvQ-7chno-A6KSa-6cta2 https://api:6443'")).toBe(
+      "run 'oc login -u kubeadmin -p [secret] https://api:6443'",
+    );
+    expect(redactInstallerLine("pw azsvQ-7chno elsewhere", ["azsvQ-7chno"])).toBe("pw [secret] elsewhere");
+    const clock = { t: 0 };
+    const lines: string[] = [];
+    const { run } = scripted([{ code: 0, lastLine: "secret-value-1 printed" }], clock, 0);
+    const result = await waitForInstaller({ ...base(run, clock, lines), secrets: () => ["secret-value-1"] });
+    expect(lines).toEqual(["[secret] printed"]);
+    expect(result.lastLine).toBe("[secret] printed");
   });
 
   it("stops at the attempt limit", async () => {
