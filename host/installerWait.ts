@@ -1,8 +1,9 @@
 /**
  * `openshift-install wait-for <target>`, bounded and retried: the installer's own timeouts (20
- * minutes for the API, 30 for bootstrapping, 40 for the install: openshift/installer
- * cmd/openshift-install/create.go) are often too short on a slow host, and a new `wait-for` simply
- * picks up where the cluster is. Each attempt's output is streamed as it comes.
+ * minutes for the API, then 30 to 45 for bootstrapping by release, 40 for the install:
+ * openshift/installer cmd/openshift-install/create.go) are often too short on a slow host, and a
+ * new `wait-for` simply picks up where the cluster is. Each attempt's output is streamed as it
+ * comes. It exits 5 when bootstrapping failed and 6 when the install did (create.go exit codes).
  */
 import { ProgramResult, RunProgramOptions } from "./runProgram";
 
