@@ -225,7 +225,7 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
       );
     }
     try {
-      await host.stack.ensure();
+      await host.stack.ensure((line) => display.line(line));
     } catch (err) {
       throw pulumiFailure(phase, `the stack ${stack}`, err, stack);
     }

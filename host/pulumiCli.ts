@@ -49,8 +49,11 @@ export interface PreviewResult {
 export interface LabStack {
   /** The stack's name, e.g. `dev`. */
   readonly name: string;
-  /** Selects the stack, creating it (passphrase secrets provider) when it does not exist. */
-  ensure(): Promise<void>;
+  /**
+   * Selects the stack, creating it (passphrase secrets provider) when it does not exist. The first
+   * pulumi command on a host is also where the npm wrapper downloads the CLI: its lines are streamed.
+   */
+  ensure(onLine?: (line: string) => void): Promise<void>;
   /** The stack's outputs, secrets as `[secret]`; undefined when the stack does not exist. */
   outputs(): Promise<Record<string, unknown> | undefined>;
   preview(onLine: (line: string) => void): Promise<PreviewResult>;
@@ -105,16 +108,17 @@ export class PulumiCli implements LabStack {
     return result;
   }
 
-  async ensure(): Promise<void> {
+  async ensure(onLine?: (line: string) => void): Promise<void> {
     const args = ["stack", "select", this.name, "--non-interactive"];
-    const select = await this.run(args);
+    // A missing stack is expected on the first run: that line is not shown, the creation is.
+    const select = await this.run(args, onLine && ((line) => /no stack named/.test(line) || onLine(line)));
     if (select.code === 0) return;
     if (select.code === 127) {
       throw new Error(`the Pulumi CLI (${this.pulumi}) is not on PATH: run npm ci, then npm run up (npm run puts node_modules/.bin/pulumi first on PATH)`);
     }
     // Only a missing stack is created; anything else (the CLI's first-use download, the backend) is reported as it is.
     if (!/no stack named/.test(select.stderr)) throw new PulumiCommandError(args, select);
-    await this.ok(["stack", "init", this.name, "--secrets-provider", "passphrase", "--non-interactive"]);
+    await this.ok(["stack", "init", this.name, "--secrets-provider", "passphrase", "--non-interactive"], onLine);
   }
 
   async outputs(): Promise<Record<string, unknown> | undefined> {
