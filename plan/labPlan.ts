@@ -112,7 +112,7 @@ export interface LabPlan {
 
 /**
  * The Pulumi name of a Fedora CoreOS node's component, from its identity (role and name); its
- * children are named `<this>-root`, `<this>-ignition`, `<this>-domain`, `<this>-dhcp-release`.
+ * children are named `<this>-root`, `<this>-ignition`, `<this>-domain`, `<this>-dhcp`.
  * @example fcosNodeResourceName({ role: "bootstrap", name: "bootstrap" }) // "bootstrap-bootstrap"
  */
 export function fcosNodeResourceName(node: { role: Role; name: string }): string {

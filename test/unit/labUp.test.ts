@@ -21,7 +21,7 @@ const nodeUrns = (rn: string) => [
   `${S}okd-lab:nodes:FcosNode$libvirt:index/volume:Volume::${rn}-root`,
   `${S}okd-lab:nodes:FcosNode$libvirt:index/ignition:Ignition::${rn}-ignition`,
   `${S}okd-lab:nodes:FcosNode$libvirt:index/domain:Domain::${rn}-domain`,
-  `${S}okd-lab:nodes:FcosNode$command:local:Command::${rn}-dhcp-release`,
+  `${S}okd-lab:nodes:FcosNode$command:local:Command::${rn}-dhcp`,
 ];
 const INFRA_FILES = [`${S}okd-lab:infra:InfraConfig$command:remote:Command::infra-config-file:haproxy.cfg`];
 const BASE = [
