@@ -116,6 +116,9 @@ export interface UpOptions {
   dnsSettleSeconds: number;
 }
 
+/** The infra VM's domain resource (components/InfraNode.ts `${name}-domain` under lab.ts's `infra`). */
+const INFRA_DOMAIN_RESOURCE = "infra-domain";
+
 /** Defaults of the bounded waits, in minutes: about twice the installer's own on a fast host. */
 export const DEFAULT_TIMEOUTS = { bootstrapMinutes: 90, installMinutes: 120, csrMinutes: 60, dnsSettleSeconds: 30 } as const;
 
@@ -256,7 +259,13 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
       // phase 4's update, made under its own guard once bootstrap-complete is confirmed.
       display.end("skipped", "okd-lab:bootstrap.enabled is false and the stack still has the bootstrap: phase 4 drops it");
     } else {
-      const stackChanges = await guardedUp(stackUpPolicy);
+      // The replacements the user asked for with okd-lab:recreateNodes: those nodes' domains.
+      const recreate = new Set(config.recreateNodes);
+      const recreateDomains = [
+        ...(recreate.has(config.infra.name) ? [INFRA_DOMAIN_RESOURCE] : []),
+        ...plan.nodes.filter((n) => recreate.has(n.name)).map((n) => `${fcosNodeResourceName(n)}-domain`),
+      ];
+      const stackChanges = await guardedUp(stackUpPolicy(recreateDomains, recreate.has(config.infra.name)));
       display.end("done", stackChanges);
       outputs = await readOutputs(host, phase, stack);
     }

@@ -29,6 +29,8 @@ export interface UpdatePolicy {
   mayDelete(urn: string): boolean;
   /** Whether a resource may be updated in place. */
   mayUpdate(urn: string): boolean;
+  /** Whether a resource may be replaced (e.g. a node listed in `okd-lab:recreateNodes`). */
+  mayReplace(urn: string): boolean;
   /** One line saying what the phase expects, e.g. `only the bootstrap's resources are deleted`. */
   expects: string;
 }
@@ -88,7 +90,8 @@ export function refusedSteps(steps: readonly PreviewStep[], policy: UpdatePolicy
     } else if (step.op === "delete") {
       if (!policy.mayDelete(step.urn)) refused.push({ step, reason: "deletes it" });
     } else if (REPLACES.has(step.op)) {
-      refused.push({ step, reason: `replaces it${step.replaceReasons?.length ? ` (${step.replaceReasons.join(", ")} changed)` : ""}` });
+      if (!policy.mayReplace(step.urn))
+        refused.push({ step, reason: `replaces it${step.replaceReasons?.length ? ` (${step.replaceReasons.join(", ")} changed)` : ""}` });
     } else {
       refused.push({ step, reason: `an operation this command does not know (${step.op})` });
     }
@@ -110,18 +113,32 @@ export function describeChanges(steps: readonly PreviewStep[]): string {
     .join(", ");
 }
 
+/** libvirt's domain type: what `okd-lab:recreateNodes` lets an update replace. */
+const DOMAIN_TYPE = "libvirt:index/domain:Domain";
+
 /**
- * Phase 2 (`pulumi up` of the stack): new resources and in-place updates only. A deletion or a
- * replacement means the config changed under a running lab: that is for plain `pulumi up`, which
- * shows it and asks.
+ * Phase 2 (`pulumi up` of the stack): new resources and in-place updates; a deletion or a
+ * replacement means the config changed under a running lab, which is for plain `pulumi up` (it
+ * shows the diff and asks). The one replacement it accepts is the one the user asked for:
+ * the domains of the nodes listed in `okd-lab:recreateNodes` (`recreateDomains`, resource names),
+ * and with the infra VM its files, delivered again to the new VM (`infraRecreated`).
  */
-export const stackUpPolicy: UpdatePolicy = {
-  phase: "stack",
-  mayCreate: true,
-  mayDelete: () => false,
-  mayUpdate: () => true,
-  expects: "resources are created or updated in place, never deleted or replaced",
-};
+export function stackUpPolicy(recreateDomains: readonly string[] = [], infraRecreated = false): UpdatePolicy {
+  const domains = new Set(recreateDomains);
+  return {
+    phase: "stack",
+    mayCreate: true,
+    mayDelete: () => false,
+    mayUpdate: () => true,
+    mayReplace: (urn) =>
+      (urnType(urn) === DOMAIN_TYPE && domains.has(urnName(urn))) ||
+      (infraRecreated && urnType(urn) === INFRA_FILE_TYPE && urnName(urn).startsWith("infra-config-")),
+    expects:
+      domains.size > 0
+        ? `resources are created or updated in place, never deleted, and only ${[...domains].join(", ")} replaced (okd-lab:recreateNodes)`
+        : "resources are created or updated in place, never deleted or replaced",
+  };
+}
 
 /** Resource type of the per-file infra deliveries (components/InfraConfig.ts). */
 const INFRA_FILE_TYPE = "command:remote:Command";
@@ -141,6 +158,7 @@ export function dropBootstrapPolicy(bootstrapResourceName: string): UpdatePolicy
     mayCreate: false,
     mayDelete: ours,
     mayUpdate: (urn) => urnType(urn) === INFRA_FILE_TYPE && urnName(urn).includes("-file:"),
+    mayReplace: () => false,
     expects: `only the bootstrap's resources (${bootstrapResourceName}*) are deleted and only the infra files updated`,
   };
 }

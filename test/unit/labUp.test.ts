@@ -570,6 +570,37 @@ describe("npm run up: a failure in each phase says what it waited for, saw last 
   });
 });
 
+it("lets phase 2 replace the domain of a node listed in okd-lab:recreateNodes, and no other", async () => {
+  const lab = parseLabConfig({ ...seedRawConfig(), recreateNodes: ["worker"] }, "dev").config;
+  const run = async (replaced: string) => {
+    const world = new World();
+    world.extraPreviewSteps = [{ op: "replace", urn: nodeUrns(replaced)[3], replaceReasons: ["vcpu"] }];
+    const out: string[] = [];
+    const code = await runLabUp(
+      {
+        stack: "dev",
+        config: lab,
+        plan: buildLabPlan(lab),
+        vmsOnly: true,
+        skipPreflight: true,
+        bootstrapTimeoutMinutes: 1,
+        installTimeoutMinutes: 1,
+        csrTimeoutMinutes: 1,
+        dnsSettleSeconds: 1,
+      },
+      host(world, out),
+    );
+    return { code, calls: world.calls, text: out.join("") };
+  };
+  const worker = await run("worker-worker");
+  expect(worker.code).toBe(0);
+  expect(worker.calls).toContain("up");
+  const master = await run("master-master");
+  expect(master.code).toBe(1);
+  expect(master.calls).not.toContain("up");
+  expect(master.text).toContain("  replace            libvirt:index/domain:Domain::master-master-domain: replaces it (vcpu changed)\n");
+});
+
 describe("Ctrl+C", () => {
   it("starts no further phase once the user interrupted, and says how to continue", async () => {
     const world = new World();

@@ -28,9 +28,9 @@ describe("refusedSteps", () => {
   const drop = dropBootstrapPolicy("bootstrap-bootstrap");
 
   it.each([
-    ["replace", stackUpPolicy],
-    ["create-replacement", stackUpPolicy],
-    ["delete-replaced", stackUpPolicy],
+    ["replace", stackUpPolicy()],
+    ["create-replacement", stackUpPolicy()],
+    ["delete-replaced", stackUpPolicy()],
     ["replace", drop],
   ])("always refuses a %s step", (op, policy) => {
     const steps: PreviewStep[] = [{ op, urn: domain("bootstrap-bootstrap-domain"), replaceReasons: ["vcpu"] }];
@@ -44,7 +44,7 @@ describe("refusedSteps", () => {
       { op: "same", urn: domain("master-master-domain") },
       { op: "delete", urn: domain("worker-worker-domain") },
     ];
-    expect(refusedSteps(steps, stackUpPolicy)).toEqual([{ step: steps[3], reason: "deletes it" }]);
+    expect(refusedSteps(steps, stackUpPolicy())).toEqual([{ step: steps[3], reason: "deletes it" }]);
   });
 
   it("lets phase 4 delete only the bootstrap's resources and update only infra files", () => {
@@ -61,6 +61,25 @@ describe("refusedSteps", () => {
       ["libvirt:index/domain:Domain::master-master-domain", "updates vcpu"],
       ["libvirt:index/domain:Domain::worker-worker2-domain", "creates a resource"],
     ]);
+  });
+
+  it("lets phase 2 replace only the domains okd-lab:recreateNodes names, and the infra files with the infra VM", () => {
+    const steps: PreviewStep[] = [
+      { op: "replace", urn: domain("worker-worker-domain"), replaceReasons: ["vcpu"] },
+      { op: "replace", urn: domain("master-master-domain"), replaceReasons: ["vcpu"] },
+      { op: "replace", urn: `${S}okd-lab:nodes:FcosNode$libvirt:index/volume:Volume::worker-worker-root`, replaceReasons: ["size"] },
+      { op: "replace", urn: infraFile("haproxy.cfg"), replaceReasons: ["triggers"] },
+    ];
+    const onlyWorker = stackUpPolicy(["worker-worker-domain"]);
+    expect(refusedSteps(steps, onlyWorker).map((r) => urnName(r.step.urn))).toEqual([
+      "master-master-domain",
+      "worker-worker-root",
+      "infra-config-file:haproxy.cfg",
+    ]);
+    expect(onlyWorker.expects).toBe("resources are created or updated in place, never deleted, and only worker-worker-domain replaced (okd-lab:recreateNodes)");
+    const withInfra = stackUpPolicy(["infra-domain"], true);
+    expect(refusedSteps([{ op: "replace", urn: `${S}okd-lab:infra:InfraNode$libvirt:index/domain:Domain::infra-domain` }, steps[3]], withInfra)).toEqual([]);
+    expect(refusedSteps([{ op: "delete", urn: domain("worker-worker-domain") }], onlyWorker).map((r) => r.reason)).toEqual(["deletes it"]);
   });
 
   it("ignores the root stack, and refuses an operation it does not know", () => {
@@ -90,7 +109,7 @@ describe("refusedSteps", () => {
 
   it("formats a refusal with each step and the way out", () => {
     const steps: PreviewStep[] = [{ op: "delete", urn: domain("worker-worker-domain") }];
-    expect(formatRefusal(stackUpPolicy, refusedSteps(steps, stackUpPolicy), "dev")).toBe(
+    expect(formatRefusal(stackUpPolicy(), refusedSteps(steps, stackUpPolicy()), "dev")).toBe(
       [
         "the preview of phase stack wants changes this phase does not make (resources are created or updated in place, never deleted or replaced):",
         "  delete             libvirt:index/domain:Domain::worker-worker-domain: deletes it",
@@ -176,7 +195,7 @@ describe("the guard against the program's own updates", () => {
     expect(steps.filter((s) => s.op === "delete")).toHaveLength(5);
     expect(refusedSteps(steps, dropBootstrapPolicy(fcosNodeResourceName({ role: "bootstrap", name: "bootstrap" })))).toEqual([]);
     expect(
-      refusedSteps(steps, stackUpPolicy)
+      refusedSteps(steps, stackUpPolicy())
         .map((r) => urnName(r.step.urn))
         .sort(),
     ).toEqual(["bootstrap-bootstrap", "bootstrap-bootstrap-dhcp", "bootstrap-bootstrap-domain", "bootstrap-bootstrap-ignition", "bootstrap-bootstrap-root"]);
@@ -191,13 +210,13 @@ describe("the guard against the program's own updates", () => {
       ],
     });
     const steps = previewSteps(dev, grown);
-    expect(refusedSteps(steps, stackUpPolicy)).toEqual([]);
+    expect(refusedSteps(steps, stackUpPolicy())).toEqual([]);
     expect(refusedSteps(steps, dropBootstrapPolicy("bootstrap-bootstrap")).map((r) => r.reason)).toContain("creates a resource");
   }, 60000);
 
   it("removing a worker is refused by phase 2's guard", async () => {
     const shrunk = await next({ ...devConfig(), "okd-lab:workers": [] });
-    const refused = refusedSteps(previewSteps(dev, shrunk), stackUpPolicy);
+    const refused = refusedSteps(previewSteps(dev, shrunk), stackUpPolicy());
     expect(refused.map((r) => urnName(r.step.urn))).toContain("worker-worker-domain");
     expect(refused.every((r) => r.reason === "deletes it")).toBe(true);
   }, 60000);
