@@ -64,7 +64,7 @@ export function formatFailure(failure: PhaseFailure): string {
   ].join("\n");
 }
 
-export interface CsrApprovalRequest {
+export interface CsrPhaseRequest {
   kubeconfig: string;
   nodes: CsrNode[];
   timeoutSeconds: number;
@@ -90,7 +90,7 @@ export interface UpHost {
   cluster(kubeconfig: string): ClusterProbe;
   waitForInstaller(target: InstallerTarget, budgetMs: number, onLine: (line: string) => void): Promise<InstallerWaitResult>;
   /** Approves this lab's CSRs until the nodes are Ready; throws with what it saw last otherwise. */
-  approveCsrs(request: CsrApprovalRequest): Promise<void>;
+  approveCsrs(request: CsrPhaseRequest): Promise<void>;
   /** The addresses the host's resolver gives for a name (empty when it does not resolve). */
   resolve(name: string): Promise<string[]>;
   /** Applies the host DNS setup commands; `ok: false` with the reason when it cannot (no sudo, no terminal). */

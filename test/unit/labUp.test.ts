@@ -8,7 +8,7 @@ import { parseLabConfig } from "../../config/labConfig";
 import { CsrApprovalTimeout } from "../../host/csrApproval";
 import { ClusterProbe } from "../../host/clusterProbe";
 import { InstallerTarget } from "../../host/installerWait";
-import { CsrApprovalRequest, formatFailure, PhaseFailure, PhaseId, runLabUp, UpHost, UpOptions } from "../../host/labUp";
+import { CsrPhaseRequest, formatFailure, PhaseFailure, PhaseId, runLabUp, UpHost, UpOptions } from "../../host/labUp";
 import { createPhaseDisplay, PhaseOutcome } from "../../host/phaseDisplay";
 import { PreviewStep } from "../../host/previewGuard";
 import { LabStack, PreviewResult, PulumiCommandError } from "../../host/pulumiCli";
@@ -168,7 +168,7 @@ function host(world: World, out: string[]): UpHost {
       world.after(`wait ${target}`);
       return { ok: true, attempts: 1, lastLine: 'level=info msg="done"' };
     },
-    approveCsrs: async (request: CsrApprovalRequest) => {
+    approveCsrs: async (request: CsrPhaseRequest) => {
       world.step("approve");
       if (world.fail["approve timeout"]) throw new CsrApprovalTimeout(world.fail["approve timeout"]);
       world.ready = request.nodes.map((n) => n.fqdn);
@@ -671,7 +671,7 @@ it("the display redraws a live status line on a terminal, and only there", () =>
 
 it("uses the CSR nodes of the stack's outputs, short names from their FQDNs", async () => {
   const world = new World();
-  const seen: CsrApprovalRequest[] = [];
+  const seen: CsrPhaseRequest[] = [];
   const out: string[] = [];
   const h = host(world, out);
   const spy: UpHost = {
