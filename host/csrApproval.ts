@@ -46,6 +46,42 @@ export class CsrApprovalTimeout extends Error {
   }
 }
 
+/** The plain-data part of {@link CsrApprovalOptions}, as the stack passes it to scripts/approveCsrs.ts. */
+export interface CsrApprovalRequest {
+  oc: string;
+  kubeconfig: string;
+  nodes: CsrNode[];
+  timeoutSeconds: number;
+  pollSeconds?: number;
+}
+
+const ROLES = ["bootstrap", "master", "worker"];
+
+/** Checks a JSON request; returns it or the list of problems. */
+export function parseCsrApprovalRequest(text: string): CsrApprovalRequest | string[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return ["the argument is not JSON"];
+  }
+  const r = raw as Partial<Record<keyof CsrApprovalRequest, unknown>>;
+  const problems: string[] = [];
+  if (typeof raw !== "object" || raw === null) return ["the argument is not a JSON object"];
+  if (typeof r.oc !== "string" || r.oc === "") problems.push("oc must be a program name or path");
+  if (typeof r.kubeconfig !== "string" || r.kubeconfig === "") problems.push("kubeconfig must be a path");
+  if (typeof r.timeoutSeconds !== "number" || !(r.timeoutSeconds > 0)) problems.push("timeoutSeconds must be a positive number");
+  if (r.pollSeconds !== undefined && (typeof r.pollSeconds !== "number" || !(r.pollSeconds > 0))) problems.push("pollSeconds must be a positive number");
+  const nodes = Array.isArray(r.nodes) ? (r.nodes as Partial<CsrNode>[]) : undefined;
+  if (!nodes) problems.push("nodes must be a list");
+  for (const [i, n] of (nodes ?? []).entries()) {
+    const ok =
+      typeof n === "object" && n !== null && [n.name, n.fqdn, n.ip].every((v) => typeof v === "string" && v !== "") && ROLES.includes(n.role as string);
+    if (!ok) problems.push(`nodes[${i}] must be {name, fqdn, ip, role: bootstrap|master|worker}`);
+  }
+  return problems.length > 0 ? problems : (raw as CsrApprovalRequest);
+}
+
 const DEFAULT_POLL_SECONDS = 10;
 
 interface CsrItem {
@@ -148,7 +184,8 @@ export async function approveLabCsrs(opts: CsrApprovalOptions): Promise<CsrAppro
 
   for (;;) {
     try {
-      const [csrs, nodeItems] = await Promise.all([listItems<CsrItem>(opts, "csr"), listItems<NodeItem>(opts, "nodes")]);
+      const csrs = await listItems<CsrItem>(opts, "csr");
+      const nodeItems = await listItems<NodeItem>(opts, "nodes");
       ready = readyNodes(nodeItems).filter((name) => nodes.some((n) => n.fqdn === name));
       if (firstRound) for (const name of ready) readyAtStart.add(name);
       firstRound = false;

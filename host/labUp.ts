@@ -156,7 +156,7 @@ export async function runLabUp(options: UpOptions, host: UpHost): Promise<number
   const kubeconfig = path.join(assetsDir, "auth", "kubeconfig");
   const rendered = renderLabOutputs(plan, { assetsDir, installer: config.okd.installer, approveCsrs: config.approveCsrs });
   const bootstrapName = fcosNodeResourceName({ role: "bootstrap", name: config.bootstrap.name });
-  const keyCommand = `npm run -s pulumi -- stack output --stack ${stack} --show-secrets sshPrivateKey > okd-lab.key && chmod 600 okd-lab.key`;
+  const keyCommand = `(umask 077 && npm run -s pulumi -- stack output --stack ${stack} --show-secrets sshPrivateKey > okd-lab.key)`;
   const again = `npm run up -- --stack ${stack}`;
   let phase: PhaseId = "preflight";
 

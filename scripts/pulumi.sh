@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pulumiEnv.sh
-exec pulumi "$@"
+# Not exec: the passphrase file scripts/pulumiEnv.sh writes is removed when this script exits.
+pulumi "$@"

@@ -7,4 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 case " $* " in *" --help "* | *" -h "*) exec node_modules/.bin/ts-node --transpile-only scripts/up.ts --help ;; esac
 . scripts/pulumiEnv.sh
-exec node_modules/.bin/ts-node --transpile-only scripts/up.ts "$@"
+# Not exec: the passphrase file scripts/pulumiEnv.sh writes is removed when this script exits.
+node_modules/.bin/ts-node --transpile-only scripts/up.ts "$@"

@@ -12,6 +12,8 @@ import { CsrNode } from "../../host/csrPolicy";
 import { kubeletClientCsr, kubeletServingCsr, nodeObject, readFakeOcState, writeFakeOcState } from "../fixtures/csrs";
 import { requireTool, run } from "./tools";
 
+// Every oc call starts a node process; on a busy machine a test takes seconds.
+jest.setTimeout(60000);
 const fakeOc = path.join(__dirname, "..", "fixtures", "fake-oc");
 const worker: CsrNode = { name: "worker", fqdn: "worker.okd-lab.okd.local", ip: "10.56.0.13", role: "worker" };
 const worker2: CsrNode = { name: "worker2", fqdn: "worker2.okd-lab.okd.local", ip: "10.56.0.14", role: "worker" };
@@ -139,5 +141,52 @@ describe("the stand-in oc refuses what the approval never asks", () => {
     expect([again.status, again.stderr]).toEqual([1, 'error: certificate signing request "csr-a" is already Denied\n']);
     const missing = run(fakeOc, ["--kubeconfig", kubeconfig, "adm", "certificate", "approve", "csr-zz"], env);
     expect(missing.stderr).toBe('Error from server (NotFound): certificatesigningrequests.certificates.k8s.io "csr-zz" not found\n');
+  });
+});
+
+describe("the stack's approve-csrs command (scripts/approveCsrs.ts)", () => {
+  const root = path.join(__dirname, "..", "..");
+  // The interpreter and argument the program gives its approve-csrs local command (program.test.ts).
+  const interpreter = ["--require", "ts-node/register/transpile-only", "scripts/approveCsrs.ts"];
+  function runCommand(request: unknown, bin: string) {
+    return run(process.execPath, [...interpreter, JSON.stringify(request)], {
+      cwd: root,
+      env: { FAKE_OC_DIR: dir, PATH: `${bin}:${process.env.PATH}` },
+      timeoutMs: 60000,
+    });
+  }
+  let bin: string;
+  beforeEach(() => {
+    bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    fs.symlinkSync(fakeOc, path.join(bin, "oc"));
+  });
+
+  it("approves the stack's nodes through oc on PATH and reports", () => {
+    writeFakeOcState(dir, { csrs: [kubeletClientCsr("csr-a", worker.fqdn)], nodes: [], kubelets: { [worker.fqdn]: worker.ip } });
+    const result = runCommand({ oc: "oc", kubeconfig, nodes: [worker], timeoutSeconds: 30, pollSeconds: 0.2 }, bin);
+    expect(result.stderr).toContain("okd-lab approve-csrs: approved 2, left alone 0, Ready: worker.okd-lab.okd.local");
+    expect(result.status).toBe(0);
+  });
+
+  it("exits 1 with the reason when the nodes do not join", () => {
+    writeFakeOcState(dir, { csrs: [], nodes: [], kubelets: {} });
+    const result = runCommand({ oc: "oc", kubeconfig, nodes: [worker], timeoutSeconds: 1, pollSeconds: 0.2 }, bin);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("okd-lab approve-csrs: waited 1s for worker.okd-lab.okd.local to be Ready with approved certificates");
+  });
+
+  it("exits 2 naming every problem of a malformed request", () => {
+    const result = runCommand({ oc: "", nodes: [{ name: "w" }], timeoutSeconds: 0 }, bin);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      [
+        "okd-lab approve-csrs: bad request: oc must be a program name or path",
+        "okd-lab approve-csrs: bad request: kubeconfig must be a path",
+        "okd-lab approve-csrs: bad request: timeoutSeconds must be a positive number",
+        "okd-lab approve-csrs: bad request: nodes[0] must be {name, fqdn, ip, role: bootstrap|master|worker}",
+        "",
+      ].join("\n"),
+    );
   });
 });

@@ -472,7 +472,7 @@ describe("npm run up: a failure in each phase says what it waited for, saw last 
         "  waited for: bootstrap-complete (at most 90 min, 3 attempt(s) of openshift-install wait-for)",
         '  saw last:   level=fatal msg="Bootstrap failed to complete: timed out waiting for the condition"',
         "  next:",
-        "    npm run -s pulumi -- stack output --stack dev --show-secrets sshPrivateKey > okd-lab.key && chmod 600 okd-lab.key",
+        "    (umask 077 && npm run -s pulumi -- stack output --stack dev --show-secrets sshPrivateKey > okd-lab.key)",
         "    openshift-install gather bootstrap --dir .okd/dev --bootstrap 10.56.0.11 --master 10.56.0.12 --key okd-lab.key",
         "    ssh -i okd-lab.key core@10.56.0.11 journalctl -b -u release-image.service -u bootkube.service --no-pager | tail -n 50",
       ].join("\n"),
