@@ -1,4 +1,7 @@
 /** Three tiers: pure and mocked unit tests, real-tool integration tests, network-namespace e2e tests. */
+const path = require("node:path");
+// `pulumi` by name must never reach the npm wrapper (it downloads the CLI): a refusing stand-in comes first.
+process.env.PATH = `${path.join(__dirname, "test", "fixtures", "no-pulumi")}${path.delimiter}${process.env.PATH ?? ""}`;
 const tsJest = { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] };
 module.exports = {
   projects: [

@@ -26,7 +26,7 @@ import { renderInstallerScript } from "./ignition/installerScript";
 import { installerManifests, mastersSchedulable } from "./ignition/machineConfigs";
 import { renderNodeIgnition } from "./ignition/nodeIgnition";
 import { BASE_IMAGES_OUTPUT, BaseImages, DeployedLab, guardChanges, LAB_OUTPUT, NODES_OUTPUT, readDeployedLab } from "./plan/changeGuard";
-import { buildLabPlan, FcosNodePlan, LabPlan } from "./plan/labPlan";
+import { buildLabPlan, FcosNodePlan, fcosNodeResourceName, LabPlan } from "./plan/labPlan";
 import { renderChronyClientConf, renderChronyConf } from "./render/chronyConf";
 import { INFRA_ADMIN_USER, renderCloudInit } from "./render/cloudInit";
 import { renderCorefile } from "./render/corefile";
@@ -330,7 +330,7 @@ function registerLab(
   const nodes = plan.nodes.map(
     (node) =>
       new FcosNode(
-        `${node.role}-${node.name}`,
+        fcosNodeResourceName(node),
         {
           node,
           poolName: storage.poolName,

@@ -794,7 +794,7 @@ export function checkOrphans(ctx: PreflightContext, probe: HostProbe): Preflight
       check,
       status: "fail",
       detail: `the Pulumi CLI is not on PATH, so the state of stack ${stack} cannot be read`,
-      fix: "install it: https://www.pulumi.com/docs/install/",
+      fix: "run npm ci, then run preflight through npm run (npm puts node_modules/.bin/pulumi, the pinned CLI, first on PATH)",
     };
   } else if (exported.status === 0) {
     try {

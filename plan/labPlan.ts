@@ -115,6 +115,15 @@ export interface LabPlan {
   ntp: { upstream: string[]; allow: string };
 }
 
+/**
+ * The Pulumi name of a Fedora CoreOS node's component, from its identity (role and name); its
+ * children are named `<this>-root`, `<this>-ignition`, `<this>-domain`, `<this>-dhcp`.
+ * @example fcosNodeResourceName({ role: "bootstrap", name: "bootstrap" }) // "bootstrap-bootstrap"
+ */
+export function fcosNodeResourceName(node: { role: Role; name: string }): string {
+  return `${node.role}-${node.name}`;
+}
+
 /** Ports the infra node serves; OKD's fixed ports plus the HAProxy stats page. */
 export const PORTS = {
   dns: 53,
