@@ -1,9 +1,10 @@
-/** Three tiers: pure and mocked unit tests, real-tool integration tests, network-namespace e2e tests. */
+/** Four tiers: pure and mocked unit tests, real-tool integration tests, network-namespace e2e tests, real libvirt with real guests. */
 const tsJest = { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] };
 module.exports = {
   projects: [
     { displayName: "unit", testEnvironment: "node", transform: tsJest, testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
     { displayName: "integration", testEnvironment: "node", transform: tsJest, testMatch: ["<rootDir>/test/integration/**/*.test.ts"] },
     { displayName: "e2e", testEnvironment: "node", transform: tsJest, testMatch: ["<rootDir>/test/e2e/**/*.test.ts"] },
+    { displayName: "libvirt", testEnvironment: "node", transform: tsJest, testMatch: ["<rootDir>/test/libvirt/**/*.test.ts"] },
   ],
 };
