@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import { buildGuestImage, GuestReport, parseGuestConsole } from "./guestImage";
 import { createNetwork, createPool, PlannedLab, startNode, StartedNode } from "./labObjects";
+import { ip } from "../e2e/netns";
 import { PrivateLibvirt } from "./privateLibvirt";
 import { networkIpConfig } from "./providerXml";
 
@@ -86,6 +87,20 @@ it("boots the plan's node and leases its reserved address and the network's DHCP
   const leases = host.virshOk(["net-dhcp-leases", lab.network.name]);
   expect(leases).toMatch(new RegExp(`${lab.domain(NODE).networkInterfaces[0].mac}\\s+ipv4\\s+${expected.ip}/24\\s+${expected.hostname}\\b`, "i"));
 }, 180000);
+
+it("keeps the lab network inside the tier's namespace: no route out, only libvirt's bridge and the guest's tap, nothing in this machine's namespace", () => {
+  expect(host.routesOut()).toEqual([]);
+  const links = ip(["-n", host.ns, "-o", "link", "show"])
+    .trim()
+    .split("\n")
+    .map((l) => l.split(":")[1].trim().split("@")[0]);
+  expect(links.filter((l) => !/^(lo|virbr\d+|vnet\d+)$/.test(l))).toEqual([]);
+  expect(links).toContain("vnet0");
+  const gateway = networkIpConfig(lab.network.addresses[0]).address;
+  expect(ip(["-n", host.ns, "-4", "-o", "addr", "show"])).toContain(` ${gateway}/`);
+  expect(ip(["-4", "-o", "addr", "show"])).not.toContain(` ${gateway}/`);
+  expect(fs.existsSync(`/run/libvirt/network/${lab.network.name}.xml`)).toBe(false);
+});
 
 it("hands the node its Ignition file through QEMU fw_cfg (opt/com.coreos/config), as coreosIgnition does", async () => {
   const report = await waitForConsole("the fw_cfg Ignition digest", (r) => r.fwCfgSha256 !== undefined, 30000);

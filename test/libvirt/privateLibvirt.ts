@@ -112,6 +112,11 @@ export class PrivateLibvirt {
     return host;
   }
 
+  /** libvirtd's pid on this machine. */
+  get daemonPid(): number {
+    return this.pid;
+  }
+
   /** The daemons' own output so far. */
   daemonLog(): string {
     try {
