@@ -16,9 +16,12 @@ const NODE = "okd-okdlab-bootstrap";
 let host: PrivateLibvirt;
 let lab: PlannedLab;
 let node: StartedNode;
+/** This machine's own IPv4 addresses before the tier started. */
+let rootAddresses: string;
 
 beforeAll(async () => {
   lab = await PlannedLab.render();
+  rootAddresses = ip(["-4", "-o", "addr", "show"]);
   host = await PrivateLibvirt.start();
   const guest = buildGuestImage(host.dir);
   createNetwork(host, lab);
@@ -98,7 +101,7 @@ it("keeps the lab network inside the tier's namespace: no route out, only libvir
   expect(links).toContain("vnet0");
   const gateway = networkIpConfig(lab.network.addresses[0]).address;
   expect(ip(["-n", host.ns, "-4", "-o", "addr", "show"])).toContain(` ${gateway}/`);
-  expect(ip(["-4", "-o", "addr", "show"])).not.toContain(` ${gateway}/`);
+  expect(ip(["-4", "-o", "addr", "show"]).includes(` ${gateway}/`)).toBe(rootAddresses.includes(` ${gateway}/`));
   expect(fs.existsSync(`/run/libvirt/network/${lab.network.name}.xml`)).toBe(false);
 });
 
