@@ -72,6 +72,7 @@ export class PrivateLibvirt {
   private exited = false;
   private stopped = false;
   private xmlFiles = 0;
+  private virt?: "kvm" | "qemu";
 
   private constructor(
     readonly ns: string,
@@ -180,8 +181,8 @@ export class PrivateLibvirt {
 
   /** `kvm` when libvirt offers KVM guests for x86_64 here (a usable /dev/kvm), else `qemu` (TCG). */
   virtType(): "kvm" | "qemu" {
-    const caps = this.virshOk(["capabilities"]);
-    return /<domain type=['"]kvm['"]/.test(caps) ? "kvm" : "qemu";
+    this.virt ??= /<domain type=['"]kvm['"]/.test(this.virshOk(["capabilities"])) ? "kvm" : "qemu";
+    return this.virt;
   }
 
   /** Every marked domain, network and pool (with its volumes) that exists now, e.g. `domain okd-okdlab-bootstrap`. */
