@@ -61,12 +61,12 @@ async function waitForConsole(what: string, done: (r: GuestReport) => boolean, t
  * does not know fails the test, so a new option cannot go unchecked.
  */
 function expectedLease(): Record<string, string> {
-  const nic = lab.domain(NODE).networkInterfaces[0];
+  const reservation = lab.reservation(NODE);
   const expected: Record<string, string> = {
-    ip: nic.addresses[0],
+    ip: reservation.ip,
     mask: String(networkIpConfig(lab.network.addresses[0]).prefix),
     router: networkIpConfig(lab.network.addresses[0]).address,
-    hostname: nic.hostname,
+    hostname: reservation.hostname,
     domain: "",
     search: "",
   };
@@ -88,7 +88,7 @@ it("boots the plan's node and leases its reserved address and the network's DHCP
   expect(expected.dns).toBe("10.56.0.10");
   expect(report.dhcp).toEqual(expected);
   const leases = host.virshOk(["net-dhcp-leases", lab.network.name]);
-  expect(leases).toMatch(new RegExp(`${lab.domain(NODE).networkInterfaces[0].mac}\\s+ipv4\\s+${expected.ip}/24\\s+${expected.hostname}\\b`, "i"));
+  expect(leases).toMatch(new RegExp(`${lab.reservation(NODE).mac}\\s+ipv4\\s+${expected.ip}/24\\s+${expected.hostname}\\b`, "i"));
 }, 180000);
 
 it("keeps the lab network inside the tier's namespace: no route out, only libvirt's bridge and the guest's tap, nothing in this machine's namespace", () => {

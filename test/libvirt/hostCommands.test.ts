@@ -145,27 +145,37 @@ describe("npm run preflight against real libvirt", () => {
 });
 
 describe("the DHCP reservation cleanup against real libvirt", () => {
-  const nic = () => lab.domain(NODE).networkInterfaces[0];
+  const nic = () => lab.reservation(NODE);
   const release = () => host.run(["/bin/bash", "-c", lab.dhcpReleaseScript(NODE)]);
   const reserved = (flags: string[]) =>
     host
       .virshOk(["net-dumpxml", lab.network.name, ...flags])
       .toLowerCase()
-      .includes(`ip='${nic().addresses[0]}'`);
+      .includes(`ip='${nic().ip}'`);
   const hostsFile = () => fs.readFileSync(host.hostPath(`/var/lib/libvirt/dnsmasq/${lab.network.name}.hostsfile`), "utf8");
 
   beforeAll(() => {
     if (!host.names(["net-list", "--all", "--name"]).includes(lab.network.name)) createNetwork(host, lab);
   });
 
-  it("removes the provider's reservation (upper-case MAC) from the running network, live and persistent, and from dnsmasq", () => {
-    addReservations(host, lab, NODE);
-    expect(hostsFile()).toContain(`${nic().mac.toUpperCase()},${nic().addresses[0]},${nic().hostname}`);
+  const providerReservation = (flags: string[]) =>
+    host.virshOk([
+      "net-update",
+      lab.network.name,
+      "add-last",
+      "ip-dhcp-host",
+      dhcpHostXml({ mac: nic().mac, hostname: nic().hostname, ip: nic().ip }),
+      ...flags,
+    ]);
+
+  it("removes a reservation made the provider's way (upper-case MAC) from the running network, live and persistent, and from dnsmasq", () => {
+    providerReservation(["--live", "--config"]);
+    expect(hostsFile()).toContain(`${nic().mac.toUpperCase()},${nic().ip},${nic().hostname}`);
     const result = release();
     expect(result).toEqual({ status: 0, stdout: "", stderr: "" });
     expect(reserved([])).toBe(false);
     expect(reserved(["--inactive"])).toBe(false);
-    expect(hostsFile()).not.toContain(nic().addresses[0]);
+    expect(hostsFile()).not.toContain(nic().ip);
   });
 
   it("is quiet when the reservation is already gone from the running network", () => {
@@ -180,7 +190,7 @@ describe("the DHCP reservation cleanup against real libvirt", () => {
       lab.network.name,
       "add-last",
       "ip-dhcp-host",
-      dhcpHostXml({ mac: nic().mac, hostname: nic().hostname, ip: nic().addresses[0] }),
+      dhcpHostXml({ mac: nic().mac, hostname: nic().hostname, ip: nic().ip }),
       "--config",
     ]);
     expect(reserved(["--inactive"])).toBe(true);
@@ -208,7 +218,7 @@ describe("the DHCP reservation cleanup against real libvirt", () => {
     expect(result.status).toBe(0);
     expect(result.stderr).toMatch(
       new RegExp(
-        `^okd-lab: could not remove the DHCP reservation <host mac='${nic().mac}' name='${nic().hostname}' ip='${nic().addresses[0]}'/>: error: failed to connect to the hypervisor`,
+        `^okd-lab: could not remove the DHCP reservation <host mac='${nic().mac}' name='${nic().hostname}' ip='${nic().ip}'/>: error: failed to connect to the hypervisor`,
       ),
     );
   });

@@ -43,7 +43,8 @@ export function writeStackFile(dir: string): string {
 
 /** A domain's recorded inputs, with the interface fields the lab always sets. */
 export type LabDomain = Omit<DomainInputs, "networkInterfaces"> & {
-  networkInterfaces: { networkId: string; mac: string; hostname: string; addresses: string[] }[];
+  /** `hostname` and `addresses` only while the provider made the DHCP reservation. */
+  networkInterfaces: { networkId: string; mac: string; hostname?: string; addresses?: string[] }[];
   disks: { volumeId: string }[];
   coreosIgnition?: string;
   autostart?: boolean;
@@ -90,14 +91,32 @@ export class PlannedLab {
     return this.ofType("domain:Domain").map((r) => r.inputs.name as string);
   }
 
-  /** The `delete` script of a node's DHCP reservation cleanup (components/vmDefaults.ts). */
-  dhcpReleaseScript(domainName: string): string {
-    const hostName = this.domain(domainName).networkInterfaces[0].hostname;
+  /** The host command that manages a node's DHCP reservation (components/vmDefaults.ts), found by the node's MAC. */
+  private reservationCommand(domainName: string): RecordedResource {
+    const mac = this.domain(domainName).networkInterfaces[0].mac;
     const cmd = this.resources.find(
-      (r) => r.type === "command:local:Command" && r.name.endsWith("-dhcp-release") && String(r.inputs.delete).includes(`name='${hostName}'`),
+      (r) => r.type === "command:local:Command" && String(r.inputs.delete).includes("ip-dhcp-host") && String(r.inputs.delete).includes(`mac='${mac}'`),
     );
-    if (!cmd) throw new Error(`no DHCP reservation cleanup for ${domainName} in the plan`);
-    return cmd.inputs.delete as string;
+    if (!cmd) throw new Error(`no DHCP reservation command for ${domainName} in the plan`);
+    return cmd;
+  }
+
+  /** A node's DHCP reservation as the program writes it (`<host mac name ip>` in its command). */
+  reservation(domainName: string): { mac: string; hostname: string; ip: string } {
+    const m = /<host mac='([^']+)' name='([^']+)' ip='([^']+)'\/>/.exec(String(this.reservationCommand(domainName).inputs.delete));
+    if (!m) throw new Error(`the DHCP reservation command of ${domainName} names no <host mac name ip>`);
+    return { mac: m[1], hostname: m[2], ip: m[3] };
+  }
+
+  /** The script that removes a node's DHCP reservation when the node is deleted. */
+  dhcpReleaseScript(domainName: string): string {
+    return this.reservationCommand(domainName).inputs.delete as string;
+  }
+
+  /** The script that adds it before the domain, when the program does that itself (otherwise the provider does). */
+  dhcpAddScript(domainName: string): string | undefined {
+    const create = this.reservationCommand(domainName).inputs.create;
+    return typeof create === "string" && create.includes("ip-dhcp-host") ? create : undefined;
   }
 
   /** The libvirt name of a volume by the provider id the plan refers to it with. */
@@ -126,16 +145,26 @@ export function createNetwork(host: PrivateLibvirt, lab: PlannedLab): void {
   if ((net as { autostart?: boolean }).autostart) host.virshOk(["net-autostart", net.name]);
 }
 
-/** Adds a domain's DHCP reservations the way the provider's `updateOrAddHost` does (live and config). */
+/**
+ * Adds a node's DHCP reservation as the deployed program would: by the program's own command when
+ * it has one, else as the provider's `updateOrAddHost` does for a domain's `addresses` (live and
+ * config, MAC upper-cased).
+ */
 export function addReservations(host: PrivateLibvirt, lab: PlannedLab, domainName: string): void {
+  const script = lab.dhcpAddScript(domainName);
+  if (script !== undefined) {
+    const result = host.run(["/bin/bash", "-c", script]);
+    if (result.status !== 0) throw new Error(`the DHCP reservation of ${domainName} was not added: ${result.stderr.trim()}`);
+    return;
+  }
   for (const nic of lab.domain(domainName).networkInterfaces) {
-    for (const ip of nic.addresses) {
+    for (const ip of nic.addresses ?? []) {
       host.virshOk([
         "net-update",
         lab.networkNameOf(nic.networkId),
         "add-last",
         "ip-dhcp-host",
-        dhcpHostXml({ mac: nic.mac, hostname: nic.hostname, ip }),
+        dhcpHostXml({ mac: nic.mac, hostname: nic.hostname ?? domainName, ip }),
         "--live",
         "--config",
       ]);
