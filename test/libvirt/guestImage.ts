@@ -8,7 +8,8 @@
  *   then takes its address by DHCP with udhcpc (asking for the search list, option 119, as
  *   NetworkManager does) and prints one `OKDLAB-DHCP <key> <value>` line per lease value;
  * - powers off (`poweroff -f`, ACPI off) when acpid reports the power button, printing
- *   `OKDLAB-POWER-BUTTON` first.
+ *   `OKDLAB-POWER-BUTTON` first; with `okdlab.noacpi` on the kernel command line it ignores the
+ *   button (a guest that hangs on shutdown).
  * Everything goes to the serial console, which the domain logs to a file.
  */
 import { spawnSync } from "node:child_process";
@@ -31,8 +32,9 @@ for m in $(cat /etc/modules.order); do insmod "/lib/modules/$m" || say "OKDLAB-I
 say OKDLAB-BOOTED
 ign=/sys/firmware/qemu_fw_cfg/by_name/opt/com.coreos/config/raw
 [ -r $ign ] && say "OKDLAB-FWCFG $(sha256sum $ign | cut -d' ' -f1)"
-# busybox acpid runs /etc/acpi/PWRF/00000080 for the ACPI power button's input event.
-acpid -c /etc/acpi -l /dev/null
+# busybox acpid runs /etc/acpi/PWRF/00000080 for the ACPI power button's input event;
+# okdlab.noacpi on the kernel command line makes a guest that ignores the button.
+grep -qw okdlab.noacpi /proc/cmdline || acpid -c /etc/acpi -l /dev/null
 ip link set lo up
 ip link set eth0 up
 udhcpc -i eth0 -s /etc/udhcpc.script -O search -t 30 -T 1 -n -q -f || say OKDLAB-NO-LEASE

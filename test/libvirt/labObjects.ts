@@ -217,6 +217,15 @@ export function createNodeVolumes(host: PrivateLibvirt, lab: PlannedLab, domainN
   return { root, ignition: host.virshOk(["vol-path", ignName, "--pool", pool]).trim() };
 }
 
+/** The paths of a node's volumes made earlier by {@link createNodeVolumes}. */
+function existingNodeVolumes(host: PrivateLibvirt, lab: PlannedLab, domainName: string): { root: string; ignition?: string } {
+  const dom = lab.domain(domainName);
+  const pool = lab.pool.name;
+  const root = host.virshOk(["vol-path", lab.volumeName(dom.disks[0].volumeId), "--pool", pool]).trim();
+  if (!dom.coreosIgnition) return { root };
+  return { root, ignition: host.virshOk(["vol-path", lab.ignitionName(dom.coreosIgnition), "--pool", pool]).trim() };
+}
+
 export interface StartedNode {
   name: string;
   /** This machine's path of the serial console log. */
@@ -231,14 +240,20 @@ export interface StartedNode {
  * from the plan's inputs, booting the test guest; memory and vCPUs shrunk for the test guest, and
  * the CPU mode `maximum` instead of host-passthrough when libvirt offers no KVM (TCG).
  */
-export function startNode(host: PrivateLibvirt, lab: PlannedLab, domainName: string, guest: { kernel: string; initrd: string }): StartedNode {
+export function startNode(
+  host: PrivateLibvirt,
+  lab: PlannedLab,
+  domainName: string,
+  guest: { kernel: string; initrd: string },
+  options: { ignoreAcpi?: boolean; reuseVolumes?: boolean } = {},
+): StartedNode {
   const dom = lab.domain(domainName);
   const ignition = JSON.stringify({
     ignition: { version: "3.2.0" },
     storage: { files: [{ path: "/etc/hostname", contents: { source: `data:,${domainName}` } }] },
   });
-  const volumes = createNodeVolumes(host, lab, domainName, ignition);
-  addReservations(host, lab, domainName);
+  const volumes = options.reuseVolumes ? existingNodeVolumes(host, lab, domainName) : createNodeVolumes(host, lab, domainName, ignition);
+  if (!options.reuseVolumes) addReservations(host, lab, domainName);
   const virtType = host.virtType();
   const consoleLog = `/var/log/libvirt/qemu/${domainName}-console.log`;
   const xml = domainXml(dom, {
@@ -249,7 +264,7 @@ export function startNode(host: PrivateLibvirt, lab: PlannedLab, domainName: str
     networks: dom.networkInterfaces.map((nic) => lab.networkNameOf(nic.networkId)),
     disks: [{ path: volumes.root, format: "qcow2" }],
     ignitionPath: volumes.ignition,
-    boot: { kernel: guest.kernel, initrd: guest.initrd, cmdline: GUEST_CMDLINE },
+    boot: { kernel: guest.kernel, initrd: guest.initrd, cmdline: options.ignoreAcpi ? `${GUEST_CMDLINE} okdlab.noacpi` : GUEST_CMDLINE },
     consoleLog,
   });
   host.define("define", xml);
