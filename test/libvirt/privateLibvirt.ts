@@ -98,6 +98,8 @@ export class PrivateLibvirt {
     try {
       const child = spawn("ip", ["netns", "exec", ns, "bash", "-c", START_SCRIPT, "okdlab-libvirt", dir], { stdio: "ignore" });
       child.on("exit", () => (host.exited = true));
+      // The daemon never keeps the test process alive; stop() and the guardian end it.
+      child.unref();
       host.pid = child.pid!;
       const deadline = Date.now() + 30000;
       for (;;) {
