@@ -53,14 +53,20 @@ function preflight(): Record<string, PreflightLine> {
 }
 
 /**
- * The virsh commands a preflight fix prints for the objects its detail names: a template such as
- * `virsh destroy/undefine <domain>` becomes `virsh -c <uri> destroy okd-x` and `... undefine okd-x`
- * for every `domain okd-x` in the detail.
+ * The virsh commands a preflight fix prints, as the user would run them: exact commands
+ * (`virsh -c <uri> undefine okd-x; virsh ...`) word by word, or a template such as
+ * `virsh destroy/undefine <domain>` expanded for every `domain okd-x` its detail names.
  */
 function printedRemovalCommands(line: PreflightLine): string[][] {
+  const fix = line.fix ?? "";
+  const exact = fix
+    .split(/;\s*|:\s+/)
+    .map((part) => part.trim())
+    .filter((part) => part.startsWith("virsh ") && !part.includes("<"));
+  if (exact.length > 0) return exact.map((command) => command.split(/\s+/).map((word) => word.replace(/^'(.*)'$/, "$1")));
   const found = [...line.detail.matchAll(/\b(domain|network|pool) ([\w.-]+)/g)].map((m) => ({ kind: m[1], name: m[2] }));
   const commands: string[][] = [];
-  for (const template of (line.fix ?? "").matchAll(/virsh ([\w-]+(?:\/[\w-]+)*) <(domain|network|pool)>/g)) {
+  for (const template of fix.matchAll(/virsh ([\w-]+(?:\/[\w-]+)*) <(domain|network|pool)>/g)) {
     for (const object of found.filter((f) => f.kind === template[2])) {
       for (const sub of template[1].split("/")) commands.push(["virsh", "-c", SYSTEM_URI, sub, object.name]);
     }
