@@ -71,13 +71,23 @@ function expectedLease(): Record<string, string> {
     search: "",
   };
   // udhcpc's variables per dnsmasq option name (dnsmasq --help dhcp; busybox networking/udhcp/common.c).
-  const udhcpcName: Record<string, string> = { "dns-server": "dns", "domain-name": "domain", "domain-search": "search" };
+  // dnsmasq takes an option by name (`option:domain-search`) or by number (`119`).
+  const udhcpcName: Record<string, string> = {
+    "dns-server": "dns",
+    "6": "dns",
+    "domain-name": "domain",
+    "15": "domain",
+    "domain-search": "search",
+    "119": "search",
+  };
   for (const option of lab.network.dnsmasqOptions?.options ?? []) {
-    if (option.optionName !== "dhcp-option") continue;
-    const m = /^option:([a-z-]+),(.*)$/.exec(option.optionValue ?? "");
-    if (!m || !(m[1] in udhcpcName)) throw new Error(`dnsmasq option ${option.optionName}=${option.optionValue}: the guest test does not check it yet`);
+    if (!/^dhcp-option(-force)?$/.test(option.optionName)) continue;
+    const m = /^(?:option:([a-z-]+)|(\d+)),(.*)$/.exec(option.optionValue ?? "");
+    const key = m?.[1] ?? m?.[2];
+    if (!m || key === undefined || !(key in udhcpcName))
+      throw new Error(`dnsmasq option ${option.optionName}=${option.optionValue}: the guest test does not check it yet`);
     // udhcpc prints lists space-separated; dnsmasq takes them comma-separated.
-    expected[udhcpcName[m[1]]] = m[2].split(",").join(" ");
+    expected[udhcpcName[key]] = m[3].split(",").join(" ");
   }
   return expected;
 }
