@@ -1,34 +1,38 @@
 /**
- * Real guests on real libvirt: a node of the program's plan (network, pool, volumes, DHCP
- * reservation, domain shaped like the provider's) boots the test guest, leases through libvirt's
- * own dnsmasq what the lab network hands out, reads its Ignition through fw_cfg, and powers off on
- * the ACPI power button.
+ * Real guests on real libvirt: every VM of the program's plan (network, pool, volumes, DHCP
+ * reservations, domains shaped like the provider's) boots the test guest, leases through
+ * libvirt's own dnsmasq what the lab network hands out, reads its Ignition through fw_cfg, and
+ * powers off on the ACPI power button.
  */
 import * as fs from "node:fs";
+import { ip } from "../e2e/netns";
 import { buildGuestImage, GuestReport, parseGuestConsole } from "./guestImage";
 import { createNetwork, createPool, PlannedLab, startNode, StartedNode } from "./labObjects";
-import { ip } from "../e2e/netns";
 import { PrivateLibvirt } from "./privateLibvirt";
 import { networkIpConfig } from "./providerXml";
 
-const NODE = "okd-okdlab-bootstrap";
+/** The plan's VMs in the order the cluster stops them: workers, masters, bootstrap, infra. */
+const VMS = ["okd-okdlab-worker", "okd-okdlab-master", "okd-okdlab-bootstrap", "okdlab-infra"];
+const FCOS_VMS = VMS.slice(0, 3);
 
 let host: PrivateLibvirt;
 let lab: PlannedLab;
-let node: StartedNode;
+let guest: { kernel: string; initrd: string; version: string };
+const nodes = new Map<string, StartedNode>();
 /** This machine's own IPv4 addresses before the tier started. */
 let rootAddresses: string;
 
 beforeAll(async () => {
   lab = await PlannedLab.render();
+  expect([...lab.domainNames()].sort()).toEqual([...VMS].sort());
   rootAddresses = ip(["-4", "-o", "addr", "show"]);
   host = await PrivateLibvirt.start();
-  const guest = buildGuestImage(host.dir);
+  guest = buildGuestImage(host.dir);
   createNetwork(host, lab);
   createPool(host, lab);
-  node = startNode(host, lab, NODE, guest);
+  for (const name of VMS) nodes.set(name, startNode(host, lab, name, guest));
   process.stderr.write(
-    `libvirt tier: guests run under ${node.virtType === "kvm" ? "KVM" : "TCG software emulation (libvirt offers no KVM here: /dev/kvm missing or unusable)"}; kernel ${guest.version}\n`,
+    `libvirt tier: guests run under ${host.virtType() === "kvm" ? "KVM" : "TCG software emulation (libvirt offers no KVM here: /dev/kvm missing or unusable)"}; kernel ${guest.version}\n`,
   );
 }, 120000);
 
@@ -37,19 +41,19 @@ afterAll(async () => {
   expect(failures ?? []).toEqual([]);
 }, 60000);
 
-function consoleReport(): GuestReport {
-  return parseGuestConsole(fs.existsSync(node.consoleLog) ? fs.readFileSync(node.consoleLog, "utf8") : "");
+function consoleLog(name: string): string {
+  const file = nodes.get(name)!.consoleLog;
+  return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
 }
 
-/** Waits until the guest's console satisfies `done`; fails with the console log after `timeoutMs`. */
-async function waitForConsole(what: string, done: (r: GuestReport) => boolean, timeoutMs: number): Promise<GuestReport> {
+/** Waits until a guest's console satisfies `done`; fails with the console log after `timeoutMs`. */
+async function waitForConsole(name: string, what: string, done: (r: GuestReport) => boolean, timeoutMs: number): Promise<GuestReport> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const report = consoleReport();
+    const report = parseGuestConsole(consoleLog(name));
     if (done(report)) return report;
     if (report.noLease || report.insmodFailures.length > 0 || Date.now() > deadline) {
-      const log = fs.existsSync(node.consoleLog) ? fs.readFileSync(node.consoleLog, "utf8") : "(no console log)";
-      throw new Error(`${NODE}: ${what} not seen. Console:\n${log}\nlibvirt:\n${host.daemonLog().slice(-2000)}`);
+      throw new Error(`${name}: ${what} not seen. Console:\n${consoleLog(name) || "(empty)"}\nlibvirt:\n${host.daemonLog().slice(-2000)}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -60,8 +64,8 @@ async function waitForConsole(what: string, done: (r: GuestReport) => boolean, t
  * and each DHCP option of the network's dnsmasq options as udhcpc names it. An option this table
  * does not know fails the test, so a new option cannot go unchecked.
  */
-function expectedLease(): Record<string, string> {
-  const reservation = lab.reservation(NODE);
+function expectedLease(name: string): Record<string, string> {
+  const reservation = lab.reservation(name);
   const expected: Record<string, string> = {
     ip: reservation.ip,
     mask: String(networkIpConfig(lab.network.addresses[0]).prefix),
@@ -92,14 +96,18 @@ function expectedLease(): Record<string, string> {
   return expected;
 }
 
-it("boots the plan's node and leases its reserved address and the network's DHCP options through libvirt's dnsmasq", async () => {
-  const report = await waitForConsole("a DHCP lease", (r) => r.leased, 150000);
-  const expected = expectedLease();
-  expect(expected.dns).toBe("10.56.0.10");
-  expect(report.dhcp).toEqual(expected);
-  const leases = host.virshOk(["net-dhcp-leases", lab.network.name]);
-  expect(leases).toMatch(new RegExp(`${lab.reservation(NODE).mac}\\s+ipv4\\s+${expected.ip}/24\\s+${expected.hostname}\\b`, "i"));
-}, 180000);
+it.each(VMS)(
+  "boots %s, which leases its reserved address and the network's DHCP options through libvirt's dnsmasq",
+  async (name) => {
+    const report = await waitForConsole(name, "a DHCP lease", (r) => r.leased, 240000);
+    const expected = expectedLease(name);
+    expect(expected.dns).toBe("10.56.0.10");
+    expect(report.dhcp).toEqual(expected);
+    const leases = host.virshOk(["net-dhcp-leases", lab.network.name]);
+    expect(leases).toMatch(new RegExp(`${lab.reservation(name).mac}\\s+ipv4\\s+${expected.ip}/24\\s+${expected.hostname}\\b`, "i"));
+  },
+  300000,
+);
 
 it("keeps the lab network inside the tier's namespace: no route out, only libvirt's bridge and the guest's tap, nothing in this machine's namespace", () => {
   expect(host.routesOut()).toEqual([]);
@@ -108,23 +116,26 @@ it("keeps the lab network inside the tier's namespace: no route out, only libvir
     .split("\n")
     .map((l) => l.split(":")[1].trim().split("@")[0]);
   expect(links.filter((l) => !/^(lo|virbr\d+|vnet\d+)$/.test(l))).toEqual([]);
-  expect(links).toContain("vnet0");
+  expect(links.filter((l) => l.startsWith("vnet"))).toHaveLength(VMS.length);
   const gateway = networkIpConfig(lab.network.addresses[0]).address;
   expect(ip(["-n", host.ns, "-4", "-o", "addr", "show"])).toContain(` ${gateway}/`);
   expect(ip(["-4", "-o", "addr", "show"]).includes(` ${gateway}/`)).toBe(rootAddresses.includes(` ${gateway}/`));
   expect(fs.existsSync(`/run/libvirt/network/${lab.network.name}.xml`)).toBe(false);
 });
 
-it("hands the node its Ignition file through QEMU fw_cfg (opt/com.coreos/config), as coreosIgnition does", async () => {
-  const report = await waitForConsole("the fw_cfg Ignition digest", (r) => r.fwCfgSha256 !== undefined, 30000);
-  expect(report.fwCfgSha256).toBe(node.ignitionSha256);
+it.each(FCOS_VMS)("hands %s its Ignition file through QEMU fw_cfg (opt/com.coreos/config), as coreosIgnition does", async (name) => {
+  const report = await waitForConsole(name, "the fw_cfg Ignition digest", (r) => r.fwCfgSha256 !== undefined, 30000);
+  expect(report.fwCfgSha256).toBe(nodes.get(name)!.ignitionSha256);
 });
 
-it("powers off on the ACPI power button: virsh shutdown leaves the domain shut off", async () => {
-  expect(host.virshOk(["domstate", NODE]).trim()).toBe("running");
-  host.virshOk(["shutdown", NODE]);
-  await waitForConsole("the power button", (r) => r.powerButton, 60000);
+it("powers every VM off on the ACPI power button: virsh shutdown leaves the domains shut off", async () => {
+  for (const name of VMS) {
+    expect(host.virshOk(["domstate", name]).trim()).toBe("running");
+    host.virshOk(["shutdown", name]);
+  }
+  for (const name of VMS) await waitForConsole(name, "the power button", (r) => r.powerButton, 60000);
   const deadline = Date.now() + 30000;
-  while (host.virshOk(["domstate", NODE]).trim() !== "shut off" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-  expect(host.virshOk(["domstate", NODE]).trim()).toBe("shut off");
+  const states = () => VMS.map((name) => host.virshOk(["domstate", name]).trim());
+  while (states().some((s) => s !== "shut off") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  expect(states()).toEqual(VMS.map(() => "shut off"));
 }, 120000);
