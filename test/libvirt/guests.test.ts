@@ -21,11 +21,38 @@ let guest: { kernel: string; initrd: string; version: string };
 const nodes = new Map<string, StartedNode>();
 /** This machine's own IPv4 addresses before the tier started. */
 let rootAddresses: string;
+/** This machine's libvirt folders before the tier started. */
+let machineLibvirt: string[];
+
+/**
+ * Every path under the machine's libvirt folders (what a system libvirt keeps) that is named after
+ * the tier's objects (`okdlab`); a system libvirt running beside the tier may change the others.
+ */
+function libvirtFolders(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const full = `${dir}/${e.name}`;
+      const st = fs.lstatSync(full);
+      if (full.includes("okdlab")) out.push(`${full} ${st.size} ${st.mtimeMs}`);
+      if (e.isDirectory()) walk(full);
+    }
+  };
+  for (const dir of ["/run/libvirt", "/etc/libvirt", "/var/lib/libvirt", "/var/log/libvirt"]) walk(dir);
+  return out.sort();
+}
 
 beforeAll(async () => {
   lab = await PlannedLab.render();
   expect([...lab.domainNames()].sort()).toEqual([...VMS].sort());
   rootAddresses = ip(["-4", "-o", "addr", "show"]);
+  machineLibvirt = libvirtFolders();
   host = await PrivateLibvirt.start();
   guest = buildGuestImage(host.dir);
   createNetwork(host, lab);
@@ -109,7 +136,7 @@ it.each(VMS)(
   300000,
 );
 
-it("keeps the lab network inside the tier's namespace: no route out, only libvirt's bridge and the guest's tap, nothing in this machine's namespace", () => {
+it("keeps the lab inside the tier's namespaces: no route out, only libvirt's bridge and the guests' taps, nothing in this machine's network or libvirt folders", () => {
   expect(host.routesOut()).toEqual([]);
   const links = ip(["-n", host.ns, "-o", "link", "show"])
     .trim()
@@ -121,6 +148,8 @@ it("keeps the lab network inside the tier's namespace: no route out, only libvir
   expect(ip(["-n", host.ns, "-4", "-o", "addr", "show"])).toContain(` ${gateway}/`);
   expect(ip(["-4", "-o", "addr", "show"]).includes(` ${gateway}/`)).toBe(rootAddresses.includes(` ${gateway}/`));
   expect(fs.existsSync(`/run/libvirt/network/${lab.network.name}.xml`)).toBe(false);
+  // Nothing of the daemon's sockets, definitions, leases, images or logs lands in this machine's folders.
+  expect(libvirtFolders()).toEqual(machineLibvirt);
 });
 
 it.each(FCOS_VMS)("hands %s its Ignition file through QEMU fw_cfg (opt/com.coreos/config), as coreosIgnition does", async (name) => {
