@@ -1,14 +1,15 @@
 /**
- * okd-lab: the Pulumi entry point. Configuration errors end the run with the list of problems,
- * before any resource is registered, and without a stack trace.
+ * okd-lab: the Pulumi entry point. The program awaits what it must know about the host and the
+ * stack before it registers anything; configuration errors and refused changes end the run with
+ * their message, before any resource is registered, and without a stack trace.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfigError } from "./config/labConfig";
 import { createLab } from "./lab";
 
-function main(): Record<string, unknown> {
+async function main(): Promise<Record<string, unknown>> {
   try {
-    return createLab();
+    return await createLab();
   } catch (err) {
     if (err instanceof LabConfigError) throw new pulumi.RunError(err.message);
     throw err;

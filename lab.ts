@@ -13,13 +13,14 @@ import { InfraNode } from "./components/InfraNode";
 import { InstallerAssets } from "./components/InstallerAssets";
 import { LabNetwork } from "./components/LabNetwork";
 import { BaseImage, LabStorage } from "./components/LabStorage";
-import { LabConfig } from "./config/labConfig";
+import { FcosConfig, LabConfig } from "./config/labConfig";
 import { readLabConfig, readLibvirtUri } from "./config/readConfig";
 import { installConfigDrift } from "./host/installerState";
 import { renderInstallConfig } from "./ignition/installConfig";
 import { renderInstallerScript } from "./ignition/installerScript";
 import { installerManifests, mastersSchedulable } from "./ignition/machineConfigs";
 import { renderNodeIgnition } from "./ignition/nodeIgnition";
+import { BASE_IMAGES_OUTPUT, BaseImages, DeployedLab, guardChanges, LAB_OUTPUT, NODES_OUTPUT, readDeployedLab } from "./plan/changeGuard";
 import { buildLabPlan, FcosNodePlan, LabPlan } from "./plan/labPlan";
 import { renderChronyClientConf, renderChronyConf } from "./render/chronyConf";
 import { INFRA_ADMIN_USER, renderCloudInit } from "./render/cloudInit";
@@ -27,7 +28,7 @@ import { renderCorefile } from "./render/corefile";
 import { renderHaproxyCfg, STATS_PASSWORD_ENV } from "./render/haproxyCfg";
 import { infraFiles } from "./render/infraFiles";
 import { renderApproveCsrsScript } from "./render/approveCsrsScript";
-import { renderLabOutputs } from "./render/labOutputs";
+import { renderLabOutputs, renderLabRecord } from "./render/labOutputs";
 import { renderReadinessGateScript } from "./render/readinessGate";
 import { renderZones, ZoneSerialState, zoneFileName } from "./render/zoneFiles";
 
@@ -37,11 +38,10 @@ const IGNITION_CERT_LIFETIME_MS = 24 * 60 * 60 * 1000;
 /** Name of the stack output that carries each zone's serial and digest to the next run. */
 export const DNS_ZONES_OUTPUT = "dnsZones";
 
-function fcosImage(config: LabConfig): BaseImage {
-  return config.fcos.image.startsWith("/") ? { kind: "path", path: config.fcos.image } : { kind: "url", url: config.fcos.image, sha256: config.fcos.sha256 };
+function fcosImage(image: FcosConfig): BaseImage {
+  return image.image.startsWith("/") ? { kind: "path", path: image.image } : { kind: "url", url: image.image, sha256: image.sha256 };
 }
 
-/** Checks the host's installer assets against the config before anything is registered. */
 /** Checks the host's installer assets against the config; returns when they were generated. */
 function checkInstallerAssets(config: LabConfig, plan: LabPlan): Date | undefined {
   const drift = installConfigDrift(config.okd.assetsDir, renderInstallConfig(plan, config.okd, "ssh-ed25519 AAAA compare"));
@@ -74,17 +74,47 @@ function checkInstallerAssets(config: LabConfig, plan: LabPlan): Date | undefine
  * Warns when this run would create the bootstrap from assets older than their certificates: the
  * previous outputs tell whether the bootstrap exists already.
  */
-function warnIfStaleBootstrap(generatedAt: Date | undefined, previousNodes: pulumi.Output<unknown>): void {
+function warnIfStaleBootstrap(generatedAt: Date | undefined, deployed: DeployedLab | undefined): void {
   if (!generatedAt || Date.now() - generatedAt.getTime() <= IGNITION_CERT_LIFETIME_MS) return;
-  previousNodes.apply((nodes) => {
-    const exists = Array.isArray(nodes) && nodes.some((n) => (n as { role?: string }).role === "bootstrap");
-    if (!exists) {
-      pulumi.log.warn(
-        `okd-lab: the installer assets were generated ${generatedAt.toISOString()}, more than 24 hours ago; their certificates have expired. ` +
-          "A bootstrap node created from them will not complete: finish the installation with the nodes you have, or start over with new assets.",
-      );
-    }
-  });
+  if (deployed?.vms.some((vm) => vm.role === "bootstrap")) return;
+  pulumi.log.warn(
+    `okd-lab: the installer assets were generated ${generatedAt.toISOString()}, more than 24 hours ago; their certificates have expired. ` +
+      "A bootstrap node created from them will not complete: finish the installation with the nodes you have, or start over with new assets.",
+  );
+}
+
+/**
+ * Facts about the host and the stack that the program needs before it registers anything. Each
+ * is read by an awaited step in {@link prepareLab}.
+ */
+export interface LabFacts {
+  /** The stack's outputs from its last update; empty for a new stack. */
+  previousOutputs: Record<string, unknown>;
+}
+
+/** Outputs of this stack's last update that the program reads back. */
+const PREVIOUS_OUTPUTS = [NODES_OUTPUT, LAB_OUTPUT, BASE_IMAGES_OUTPUT, DNS_ZONES_OUTPUT] as const;
+
+/**
+ * The stack's own previous outputs, through a StackReference to the bare stack name (the local
+ * file backend's legacy layout rejects org/project/stack names). A read, not a resource the
+ * stack owns; awaited so that the change guard decides before anything is registered.
+ */
+async function readPreviousOutputs(): Promise<Record<string, unknown>> {
+  const self = new pulumi.StackReference(pulumi.getStack());
+  const entries = await Promise.all(
+    PREVIOUS_OUTPUTS.map(async (name) => {
+      const details = await self.getOutputDetails(name);
+      return [name, details.value ?? details.secretValue] as const;
+    }),
+  );
+  return Object.fromEntries(entries.filter(([, value]) => value !== undefined && value !== null));
+}
+
+/** The awaited preparation: one step per host or stack fact. */
+export async function prepareLab(): Promise<LabFacts> {
+  const [previousOutputs] = await Promise.all([readPreviousOutputs()]);
+  return { previousOutputs };
 }
 
 export interface CreateLabOptions {
@@ -96,8 +126,11 @@ export interface CreateLabOptions {
   checkHostAssets?: boolean;
 }
 
-/** Builds the whole lab and returns the stack outputs. */
-export function createLab(options: CreateLabOptions = {}): Record<string, unknown> {
+/**
+ * Builds the whole lab and returns the stack outputs: reads and checks the config, awaits the
+ * preparation, lets the change guard decide, and only then registers resources.
+ */
+export async function createLab(options: CreateLabOptions = {}): Promise<Record<string, unknown>> {
   const { config, warnings } = readLabConfig();
   for (const warning of warnings) pulumi.log.warn(warning);
   const plan = buildLabPlan(config);
@@ -107,6 +140,28 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     throw new pulumi.RunError("okd-lab: libvirt:uri is not set and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system");
   }
 
+  const facts = await prepareLab();
+  const deployed = readDeployedLab(facts.previousOutputs);
+  const guard = guardChanges(deployed, plan, config);
+  if (guard.refused.length > 0) {
+    throw new pulumi.RunError(
+      `okd-lab: this update would damage the running lab; nothing was changed:\n${guard.refused.map((line) => `  - ${line}`).join("\n")}`,
+    );
+  }
+  for (const line of [...guard.announced, ...guard.notices]) pulumi.log.warn(line);
+  return registerLab(config, plan, libvirtUri, guard.baseImages, facts, deployed, assetsGeneratedAt);
+}
+
+/** Registers every resource; called once the guard allowed the run. */
+function registerLab(
+  config: LabConfig,
+  plan: LabPlan,
+  libvirtUri: string,
+  baseImages: BaseImages,
+  facts: LabFacts,
+  deployed: DeployedLab | undefined,
+  assetsGeneratedAt: Date | undefined,
+): Record<string, unknown> {
   const provider = new libvirt.Provider("libvirt", { uri: libvirtUri });
   const withLibvirt: pulumi.ComponentResourceOptions = { providers: [provider] };
 
@@ -123,8 +178,9 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     "lab",
     {
       pool: config.pool,
-      infraImage: config.infra.image,
-      fcosImage: fcosImage(config),
+      // The recorded images on a deployed lab (the guard's choice), so base volumes never change.
+      infraImage: baseImages.infra,
+      fcosImage: fcosImage(baseImages.fcos),
       cacheDir: path.resolve(".okd", `${config.stack}-images`),
       volumePrefix: plan.cluster.name,
     },
@@ -149,16 +205,15 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
   );
 
   // SOA serials continue from this stack's last run: unchanged records keep their serial.
-  const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
-  const previousZones = self.getOutput(DNS_ZONES_OUTPUT) as pulumi.Output<Record<string, ZoneSerialState> | undefined>;
-  if (config.bootstrap.enabled) warnIfStaleBootstrap(assetsGeneratedAt, self.getOutput("nodes"));
-  const zones = previousZones.apply((previous) => renderZones(plan.dns, previous ?? undefined).files);
+  const previousZones = facts.previousOutputs[DNS_ZONES_OUTPUT] as Record<string, ZoneSerialState> | undefined;
+  if (config.bootstrap.enabled) warnIfStaleBootstrap(assetsGeneratedAt, deployed);
+  const zones = renderZones(plan.dns, previousZones).files;
   const files = infraFiles<pulumi.Input<string>>({
     corefile: renderCorefile(plan.dns),
     zones: [plan.dns.zone, ...reverseZones].map((zone) => ({
       zone,
       fileName: zoneFileName(zone),
-      content: zones.apply((all) => all.find((f) => f.zone === zone)!.content),
+      content: zones.find((f) => f.zone === zone)!.content,
     })),
     haproxyCfg: renderHaproxyCfg(plan.loadBalancer),
     chronyConf: renderChronyConf(plan.ntp),
@@ -240,6 +295,8 @@ export function createLab(options: CreateLabOptions = {}): Record<string, unknow
     sshPrivateKey: pulumi.secret(labKey.privateKeyOpenssh),
     kubeadminPassword: pulumi.secret(installer.output.apply((o) => o.kubeadminPassword)),
     kubeconfig: pulumi.unsecret(installer.output.apply((o) => o.kubeconfig)),
-    [DNS_ZONES_OUTPUT]: zones.apply((all) => Object.fromEntries(all.map((f) => [f.zone, { serial: f.serial, digest: f.digest }]))),
+    [DNS_ZONES_OUTPUT]: Object.fromEntries(zones.map((f) => [f.zone, { serial: f.serial, digest: f.digest }])),
+    [LAB_OUTPUT]: renderLabRecord(plan, config.pool),
+    [BASE_IMAGES_OUTPUT]: baseImages,
   };
 }

@@ -1,7 +1,7 @@
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import { FcosNodePlan } from "../plan/labPlan";
-import { baseDomainArgs, dhcpReservationCleanup, rootVolume, VmIdentity } from "./vmDefaults";
+import { baseDomainArgs, dhcpReservation, rootVolume, VmIdentity } from "./vmDefaults";
 
 export interface FcosNodeArgs {
   node: FcosNodePlan;
@@ -36,18 +36,22 @@ export class FcosNode extends pulumi.ComponentResource {
     const ignition = new libvirt.Ignition(
       `${name}-ignition`,
       { name: `${node.domainName}.ign`, pool: args.poolName, content: pulumi.secret(args.ignition) },
-      // Ignition runs at first boot only: a changed config (another SSH key) must not replace a
-      // cluster node. Re-provision one by replacing its root volume and this Ignition (README).
-      // The provider marks nothing secret: keep the content secret should a refresh read it back.
-      { ...replaceable, ignoreChanges: ["content"], additionalSecretOutputs: ["content"] },
+      // A changed config (another SSH key) rewrites this file, with the current content also under
+      // `pulumi up --replace` (no ignoreChanges: the engine would hand the old content back,
+      // step_generator.go). The provider marks nothing secret: keep the content secret in state.
+      { ...replaceable, additionalSecretOutputs: ["content"] },
     );
     const vm: VmIdentity = { domainName: node.domainName, hostName: node.name, ip: node.ip, mac: node.mac, vcpu: node.vcpu, memoryMiB: node.memoryMiB };
-    const domain = new libvirt.Domain(
+    const reservation = dhcpReservation(`${name}-dhcp`, { libvirtUri: args.libvirtUri, networkName: args.networkName, vm }, { parent: this });
+    new libvirt.Domain(
       `${name}-domain`,
       { ...baseDomainArgs(vm, args.networkId, root.id), coreosIgnition: ignition.id },
-      { ...replaceable, dependsOn: args.bootAfter, ignoreChanges: ["coreosIgnition"] },
+      // Ignition runs at first boot only: a new Ignition file must not replace a running node
+      // (coreos_ignition is ForceNew). The old id names the same file: the domain reads only the
+      // volume key before ';' (getIgnitionVolumeKeyFromTerraformID, coreos_ignition_def.go), the
+      // key of a volume of the same name in the same pool.
+      { ...replaceable, dependsOn: [...args.bootAfter, reservation], ignoreChanges: ["coreosIgnition"] },
     );
-    dhcpReservationCleanup(`${name}-dhcp-release`, { libvirtUri: args.libvirtUri, networkName: args.networkName, vm }, { parent: this, dependsOn: [domain] });
 
     this.ip = node.ip;
     this.fqdn = node.fqdn;

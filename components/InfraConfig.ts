@@ -34,9 +34,12 @@ export class InfraConfig extends pulumi.ComponentResource {
       perDialTimeout: 10,
     };
     const triggers = [args.domainId];
+    // The command provider sets PULUMI_COMMAND_STDOUT/STDERR over SSH unless told not to
+    // (addPreviousOutputInEnv, remote/commandOutputs.go); the node's sshd refuses them with a warning.
+    const addPreviousOutputInEnv = false;
     const helper = new command.remote.Command(
       `${name}-helper`,
-      { connection, create: bootstrapHelperCommand(), stdin: renderInstallHelper(), triggers },
+      { connection, create: bootstrapHelperCommand(), stdin: renderInstallHelper(), triggers, addPreviousOutputInEnv },
       { parent: this },
     );
 
@@ -55,8 +58,10 @@ export class InfraConfig extends pulumi.ComponentResource {
           create: installCommand(file),
           stdin: file.secret ? pulumi.secret(file.content) : file.content,
           triggers,
+          addPreviousOutputInEnv,
         },
-        { parent: this, dependsOn: [helper, ...after] },
+        // A secret file's content stays secret in the command's state too.
+        { parent: this, dependsOn: [helper, ...after], ...(file.secret ? { additionalSecretOutputs: ["stdin"] } : {}) },
       );
       byId.set(file.id, cmd);
       delivered.push(cmd);

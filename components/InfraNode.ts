@@ -2,7 +2,7 @@ import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import { InfraNodePlan } from "../plan/labPlan";
 import { CloudInitData } from "../render/cloudInit";
-import { baseDomainArgs, dhcpReservationCleanup, rootVolume, VmIdentity } from "./vmDefaults";
+import { baseDomainArgs, dhcpReservation, rootVolume, VmIdentity } from "./vmDefaults";
 
 export interface InfraNodeArgs {
   infra: InfraNodePlan;
@@ -45,9 +45,13 @@ export class InfraNode extends pulumi.ComponentResource {
       replaceable,
     );
     const vm: VmIdentity = { domainName: infra.domainName, hostName: infra.name, ip: infra.ip, mac: infra.mac, vcpu: infra.vcpu, memoryMiB: infra.memoryMiB };
+    const reservation = dhcpReservation(`${name}-dhcp`, { libvirtUri: args.libvirtUri, networkName: args.networkName, vm }, { parent: this });
     // The default i440fx machine type: q35 has no IDE bus for the cloud-init CD-ROM.
-    const domain = new libvirt.Domain(`${name}-domain`, { ...baseDomainArgs(vm, args.networkId, root.id), cloudinit: seed.id }, replaceable);
-    dhcpReservationCleanup(`${name}-dhcp-release`, { libvirtUri: args.libvirtUri, networkName: args.networkName, vm }, { parent: this, dependsOn: [domain] });
+    const domain = new libvirt.Domain(
+      `${name}-domain`,
+      { ...baseDomainArgs(vm, args.networkId, root.id), cloudinit: seed.id },
+      { ...replaceable, dependsOn: [reservation] },
+    );
 
     this.domainId = domain.id;
     this.ip = infra.ip;

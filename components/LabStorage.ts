@@ -32,9 +32,10 @@ export class LabStorage extends pulumi.ComponentResource {
       { name: args.pool.name, type: "dir", target: { path: args.pool.path } },
       { parent: this, deleteBeforeReplace: true },
     );
-    // Every root disk overlays a base volume, so replacing one would replace every VM built on it:
-    // a changed image source only applies to a new lab (or `pulumi up --replace` on the base).
-    const base = { parent: this, deleteBeforeReplace: true, ignoreChanges: ["source"] };
+    // Every root disk overlays a base volume, so replacing one would replace every VM built on it.
+    // The images come from the stack's record (chosen once per lab, plan/changeGuard.ts), so the
+    // source never changes; no ignoreChanges, which `--replace` would honour with the old source.
+    const base = { parent: this, deleteBeforeReplace: true };
 
     const infraBase = new libvirt.Volume(
       `${name}-infra-base`,

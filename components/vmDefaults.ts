@@ -51,10 +51,8 @@ export function baseDomainArgs(vm: VmIdentity, networkId: pulumi.Input<string>, 
     networkInterfaces: [
       {
         networkId,
-        hostname: vm.hostName,
+        // The MAC of the DHCP reservation (dhcpReservation): the VM gets its address at first boot.
         mac: vm.mac,
-        // Creates the DHCP host reservation, so the node gets its address at first boot.
-        addresses: [vm.ip],
         // No guest agent and a reserved address: waiting for a lease only adds a timeout.
         waitForLease: false,
       },
@@ -70,25 +68,47 @@ export function baseDomainArgs(vm: VmIdentity, networkId: pulumi.Input<string>, 
 }
 
 /**
- * A host command whose only job is on delete: libvirt keeps a domain's DHCP reservation after
- * the domain is gone (terraform-provider-libvirt issue #834), which would block the address.
+ * The VM's DHCP host reservation (`<host mac name ip>`) on the lab network, as a host command:
+ * created before the domain, so the VM gets its address at first boot, and removed after it
+ * (libvirt keeps reservations of deleted domains, terraform-provider-libvirt issue #834).
+ *
+ * The domain itself carries no `addresses`: the provider reads them back from DHCP leases
+ * (domainGetIfacesInfo, lease source without a guest agent), so a domain created without
+ * waiting for a lease, or with a static address like the infra VM, would show a change on every
+ * later run. Without `addresses` there is nothing to compare.
  */
-export function dhcpReservationCleanup(
+export function dhcpReservation(
   name: string,
   args: { libvirtUri?: string; networkName: pulumi.Input<string>; vm: VmIdentity },
   opts: pulumi.CustomResourceOptions,
 ): command.local.Command {
   const uri = args.libvirtUri ? `-c '${args.libvirtUri}' ` : "";
   const host = `<host mac='${args.vm.mac}' name='${args.vm.hostName}' ip='${args.vm.ip}'/>`;
+  // Live and persistent definition first, then the persistent one alone (network stopped).
+  const update = (net: string, action: string) => `virsh ${uri}net-update ${net} ${action} ip-dhcp-host "${host}" $flags`;
+  const network = pulumi.output(args.networkName);
   return new command.local.Command(
     name,
     {
-      create: "true",
-      // Live and persistent definition first, then the persistent one alone (network stopped).
+      // Idempotent: a reservation left by an earlier run (or by the provider, which made them
+      // before) is replaced by the same one.
+      create: network.apply(
+        (net) =>
+          `for flags in '--live --config' '--config'; do ${update(net, "delete")} >/dev/null 2>&1; out=$(${update(net, "add-last")} 2>&1) && exit 0; done; ` +
+          `echo "okd-lab: could not add the DHCP reservation ${host} to network ${net}: $out" >&2; exit 1`,
+      ),
       // A reservation that is already gone is fine; any other failure is reported, not fatal.
-      delete: pulumi.interpolate`for flags in '--live --config' '--config'; do out=$(virsh ${uri}net-update ${args.networkName} delete ip-dhcp-host "${host}" $flags 2>&1) && exit 0; done; case "$out" in *"couldn't locate a matching dhcp host"*|*"network not found"*|*"Network not found"*) exit 0 ;; esac; echo "okd-lab: could not remove the DHCP reservation ${host}: $out" >&2; exit 0`,
+      delete: network.apply(
+        (net) =>
+          `for flags in '--live --config' '--config'; do out=$(${update(net, "delete")} 2>&1) && exit 0; done; ` +
+          `case "$out" in *"couldn't locate a matching dhcp host"*|*"network not found"*|*"Network not found"*) exit 0 ;; esac; ` +
+          `echo "okd-lab: could not remove the DHCP reservation ${host}: $out" >&2; exit 0`,
+      ),
       interpreter: ["/bin/bash", "-c"],
     },
-    opts,
+    // Earlier versions only removed the reservation, under the name <node>-dhcp-release: taken over,
+    // it is updated, and an update without an `update` script runs `create` (@pulumi/command 1.2.1
+    // local/commandController.go), which adds the reservation idempotently.
+    { ...opts, aliases: [{ name: `${name}-release` }] },
   );
 }

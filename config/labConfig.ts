@@ -84,6 +84,11 @@ export interface LabConfig {
   fcos: FcosConfig;
   /** Approve the CSRs of the nodes this stack created, after they are created. */
   approveCsrs: boolean;
+  /**
+   * Nodes (by their `name` in config, e.g. `worker` or `okd-infra`) that this run may power off
+   * and create again from their disk, when their vcpu or memory changed. Default `[]`.
+   */
+  recreateNodes: string[];
 }
 
 /** Raw values of the `okd-lab:*` keys, as `pulumi.Config` would hand them over (parsed JSON). */
@@ -139,6 +144,7 @@ export const CONFIG_KEYS = [
   "okd",
   "fcos",
   "approveCsrs",
+  "recreateNodes",
 ] as const;
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -575,6 +581,18 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
   }
 
   const approveCsrs = readBoolean(p, "approveCsrs", raw.approveCsrs, false);
+  const recreateNodes = readStringList(p, "recreateNodes", raw.recreateNodes, [], "worker");
+  const nodeNames = entries.map((e) => e.name);
+  recreateNodes.forEach((name, i) => {
+    if (!nodeNames.includes(name)) {
+      p.add(
+        `recreateNodes[${i}]`,
+        name,
+        "names no node of this lab",
+        `use a name from okd-lab:infra.name, bootstrap, masters or workers (${nodeNames.join(", ")})`,
+      );
+    }
+  });
 
   if (p.errors.length > 0) throw new LabConfigError(p.errors);
   return {
@@ -591,6 +609,7 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
       okd,
       fcos,
       approveCsrs,
+      recreateNodes,
     },
     warnings: p.warnings,
   };

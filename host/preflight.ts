@@ -606,17 +606,132 @@ export function checkDisk(ctx: PreflightContext, probe: HostProbe): PreflightRes
   return { check, status: "ok", detail };
 }
 
-/** Every check, in the order they are printed. */
+/** A libvirt object by kind and name; volumes also by pool. */
+export interface LibvirtObject {
+  kind: "domain" | "volume" | "network" | "pool";
+  name: string;
+  /** The pool of a volume. */
+  pool?: string;
+  /** A domain that runs (it must be stopped before it can be undefined). */
+  running?: boolean;
+}
+
+/** libvirt resource types of the provider and the kind of object each one owns. */
+const STATE_KINDS: Record<string, LibvirtObject["kind"]> = {
+  "libvirt:index/domain:Domain": "domain",
+  "libvirt:index/volume:Volume": "volume",
+  "libvirt:index/ignition:Ignition": "volume",
+  "libvirt:index/cloudInitDisk:CloudInitDisk": "volume",
+  "libvirt:index/network:Network": "network",
+  "libvirt:index/pool:Pool": "pool",
+};
+
+const objectKey = (o: LibvirtObject) => `${o.kind}:${o.pool ?? ""}:${o.name}`;
+
 /**
- * libvirt objects that already carry the lab's names. The stack's own objects look the same, so
- * this warns: a lab built by hand (as the seed's was) makes the first `pulumi up` fail with
- * "already exists".
+ * The libvirt objects a `pulumi stack export` names (`deployment.resources[].outputs.name`, and
+ * `pool` for volumes; apitype DeploymentV3/ResourceV3). Interrupted creates sit only in
+ * `pending_operations`: Pulumi does not own them, so they are not listed.
  */
-export function checkExistingObjects(ctx: PreflightContext, probe: HostProbe): PreflightResult {
-  const check = "existing";
-  if (ctx.libvirtUri === undefined || ctx.domains === undefined) return { check, status: "warn", detail: "not checked: libvirt did not answer" };
+export function objectsInState(exported: string): LibvirtObject[] {
+  const doc = JSON.parse(exported) as { deployment?: { resources?: { type?: string; outputs?: Record<string, unknown> }[] } };
+  const objects: LibvirtObject[] = [];
+  for (const r of doc.deployment?.resources ?? []) {
+    const kind = r.type ? STATE_KINDS[r.type] : undefined;
+    const name = r.outputs?.name;
+    if (kind === undefined || typeof name !== "string") continue;
+    const pool = r.outputs?.pool;
+    objects.push({ kind, name, ...(kind === "volume" && typeof pool === "string" ? { pool } : {}) });
+  }
+  return objects;
+}
+
+/** Volume names from `virsh vol-list --pool P` (a table: header, dashes, then `name path`). */
+export function parseVolList(stdout: string): string[] {
+  const lines = stdout.split("\n");
+  const start = lines.findIndex((l) => /^-{3,}/.test(l.trim()));
+  return lines
+    .slice(start + 1)
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter((n) => n !== undefined && n !== "");
+}
+
+/** A word as the shell reads it: quoted unless it is plainly safe. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9._:/+@=-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/** The exact virsh commands that remove `objects` (domains first, the pool last). */
+export function removalCommands(uri: string, objects: LibvirtObject[]): string[] {
+  const virsh = (...args: string[]) => ["virsh", "-c", uri, ...args].map(shellWord).join(" ");
+  const order: LibvirtObject["kind"][] = ["domain", "volume", "network", "pool"];
+  return [...objects]
+    .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind))
+    .flatMap((o) => {
+      switch (o.kind) {
+        case "domain":
+          return [...(o.running ? [virsh("destroy", o.name)] : []), virsh("undefine", o.name)];
+        case "volume":
+          return [virsh("vol-delete", o.name, "--pool", o.pool ?? "")];
+        case "network":
+          return [virsh("net-destroy", o.name), virsh("net-undefine", o.name)];
+        case "pool":
+          // pool-undefine keeps the directory and anything left in it.
+          return [virsh("pool-destroy", o.name), virsh("pool-undefine", o.name)];
+        default: {
+          const unreachable: never = o.kind;
+          return unreachable;
+        }
+      }
+    });
+}
+
+function describeObject(o: LibvirtObject): string {
+  return o.kind === "volume" ? `volume ${o.name} (pool ${o.pool})` : `${o.kind} ${o.name}`;
+}
+
+/**
+ * libvirt objects that carry this lab's names (its domains, also those of nodes no longer in the
+ * config whose disks are in the pool, its network and pool, and every volume in its pool: root
+ * disks, `.ign` files, the cloud-init ISO, base images) but are not in the stack's
+ * state. A failed run leaves them: the provider defines and starts a domain before it records
+ * it, and creates Ignition and cloud-init volumes before uploading them (resource_libvirt_domain.go
+ * create, provider issue #1150). The next `pulumi up` then fails with "already exists", or, for a
+ * `libvirt_volume`, silently adopts the old volume (resource_libvirt_volume.go create).
+ */
+export function checkOrphans(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "orphans";
+  const uri = ctx.libvirtUri;
+  if (uri === undefined || ctx.domains === undefined) return { check, status: "warn", detail: "not checked: libvirt did not answer" };
+  const stack = ctx.config.stack;
+  const exported = probe.run("pulumi", ["stack", "export", "--stack", stack]);
+  let owned: LibvirtObject[];
+  if (exported === undefined) {
+    return {
+      check,
+      status: "fail",
+      detail: `the Pulumi CLI is not on PATH, so the state of stack ${stack} cannot be read`,
+      fix: "install it: https://www.pulumi.com/docs/install/",
+    };
+  } else if (exported.status === 0) {
+    try {
+      owned = objectsInState(exported.stdout);
+    } catch (err) {
+      return { check, status: "fail", detail: `'pulumi stack export --stack ${stack}' printed no state: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  } else if (/no stack named '[^']*' found/.test(exported.stderr)) {
+    owned = [];
+  } else {
+    return {
+      check,
+      status: "fail",
+      detail: `cannot read the state of stack ${stack}: ${oneLine(exported.stderr) || `pulumi exited with ${exported.status}`}`,
+      fix: "run preflight through npm run up (it selects the local file backend), or export PULUMI_BACKEND_URL as npm run up does",
+    };
+  }
+
   const list = (args: string[]) => {
-    const result = probe.run("virsh", ["-c", ctx.libvirtUri!, ...args]);
+    const result = probe.run("virsh", ["-c", uri, ...args]);
     return result?.status === 0
       ? result.stdout
           .split("\n")
@@ -624,25 +739,44 @@ export function checkExistingObjects(ctx: PreflightContext, probe: HostProbe): P
           .filter((l) => l !== "")
       : [];
   };
-  const networks = list(["net-list", "--all", "--name"]);
+  const pool = ctx.config.pool.name;
+  const running = new Set(ctx.domains.running);
   const pools = list(["pool-list", "--all", "--name"]);
-  const found = [
-    ...(networks.includes(ctx.plan.network.name) ? [`network ${ctx.plan.network.name}`] : []),
-    ...(pools.includes(ctx.config.pool.name) ? [`pool ${ctx.config.pool.name}`] : []),
-    ...[ctx.plan.infra.domainName, ...ctx.plan.nodes.map((n) => n.domainName)].filter((d) => ctx.domains!.defined.includes(d)).map((d) => `domain ${d}`),
+  const volumes = pools.includes(pool) ? parseVolList(probe.run("virsh", ["-c", uri, "vol-list", "--pool", pool])?.stdout ?? "") : [];
+  // The lab's domains, and those of nodes no longer in the config whose volumes are in the pool.
+  const fromVolumes = volumes.map((v) => /^(.+?)(-root\.qcow2|\.ign|-cloudinit\.iso)$/.exec(v)?.[1]).filter((d): d is string => d !== undefined);
+  const domainNames = [...new Set([ctx.plan.infra.domainName, ...ctx.plan.nodes.map((n) => n.domainName), ...fromVolumes])];
+  const present: LibvirtObject[] = [
+    ...domainNames.filter((d) => ctx.domains!.defined.includes(d)).map((name): LibvirtObject => ({ kind: "domain", name, running: running.has(name) })),
+    ...volumes.map((name): LibvirtObject => ({ kind: "volume", name, pool })),
+    ...(list(["net-list", "--all", "--name"]).includes(ctx.plan.network.name) ? [{ kind: "network" as const, name: ctx.plan.network.name }] : []),
+    ...(pools.includes(pool) ? [{ kind: "pool" as const, name: pool }] : []),
   ];
-  if (found.length === 0) return { check, status: "ok", detail: "no network, pool or domain with the lab's names yet" };
+  const inState = new Set(owned.map(objectKey));
+  const orphans = present.filter((o) => !inState.has(objectKey(o)));
+  if (orphans.length === 0) {
+    return {
+      check,
+      status: "ok",
+      detail:
+        present.length === 0
+          ? `no libvirt object with the lab's names yet`
+          : `${present.length} libvirt object${present.length === 1 ? "" : "s"} with the lab's names, all in the state of stack ${stack}`,
+    };
+  }
   return {
     check,
-    status: "warn",
-    detail: `${found.join(", ")} already defined in libvirt: fine if this stack created them; otherwise 'pulumi up' fails with "already exists"`,
-    fix: "remove what an earlier lab left (virsh destroy/undefine <domain>, virsh net-destroy/net-undefine <network>, virsh pool-destroy/pool-undefine <pool>) or rename the lab's objects in the stack",
+    status: "fail",
+    detail:
+      `${orphans.map(describeObject).join(", ")} ${orphans.length === 1 ? "exists" : "exist"} in libvirt but not in the state of stack ${stack} (left by a failed run or another lab): ` +
+      `'pulumi up' would fail with "already exists" or reuse a stale volume`,
+    fix: `remove them: ${removalCommands(uri, orphans).join("; ")}`,
   };
 }
 
 export const PREFLIGHT_CHECKS: readonly ((ctx: PreflightContext, probe: HostProbe) => PreflightResult)[] = [
   checkLibvirt,
-  checkExistingObjects,
+  checkOrphans,
   checkIsoTool,
   checkHostTools,
   checkPool,

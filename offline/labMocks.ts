@@ -1,6 +1,6 @@
 /**
  * Runs the real okd-lab program under Pulumi mocks, without the Pulumi CLI or libvirt, and
- * records every resource it registers: type, name, parent, dependencies and inputs. Used by
+ * records every resource it registers: type, name, parent, dependencies, resource options and inputs. Used by
  * `npm run render`, `npm run bench` and the component tests.
  *
  * What the mocks stand in for: libvirt objects get ids; the generated SSH key, the stats
@@ -36,8 +36,32 @@ export interface RecordedResource {
   inputs: Record<string, unknown>;
   /** Top-level input names whose changes the engine ignores after creation (`ignoreChanges`). */
   ignoreChanges: string[];
+  /** The resource options that decide what an update or a replacement does. */
+  options: RecordedOptions;
   custom: boolean;
 }
+
+/** Resource options as the engine receives them (defaults when the program sets none). */
+export interface RecordedOptions {
+  deleteBeforeReplace: boolean;
+  ignoreChanges: string[];
+  replaceOnChanges: string[];
+  additionalSecretOutputs: string[];
+  protect: boolean;
+  retainOnDelete: boolean;
+  /** Names of the resources this one had as aliases (earlier names it takes over). */
+  aliases: string[];
+}
+
+const NO_OPTIONS: RecordedOptions = {
+  deleteBeforeReplace: false,
+  ignoreChanges: [],
+  replaceOnChanges: [],
+  additionalSecretOutputs: [],
+  protect: false,
+  retainOnDelete: false,
+  aliases: [],
+};
 
 export interface LabRun {
   resources: RecordedResource[];
@@ -154,6 +178,7 @@ export async function runLabUnderMocks(options: LabRunOptions): Promise<LabRun> 
             inputs: args.inputs,
             dependsOn: [],
             ignoreChanges: [],
+            options: { ...NO_OPTIONS },
             custom: args.custom ?? true,
           };
           byName.set(`${args.type}::${args.name}`, entry);
@@ -183,15 +208,42 @@ export async function runLabUnderMocks(options: LabRunOptions): Promise<LabRun> 
       getDependenciesList(): string[];
       getIgnorechangesList(): string[];
       getPropertydependenciesMap(): Map<string, { getUrnsList(): string[] }>;
+      getDeletebeforereplace(): boolean;
+      getReplaceonchangesList(): string[];
+      getAdditionalsecretoutputsList(): string[];
+      getProtect(): boolean;
+      getRetainondelete(): boolean;
+      getAliasesList(): { getSpec?(): { getName(): string } | undefined; getUrn?(): string }[];
     },
     cb: never,
   ) => {
     const key = `${req.getType()}::${req.getName()}`;
     const deps = new Set(req.getDependenciesList());
     req.getPropertydependenciesMap().forEach((d) => d.getUrnsList().forEach((u) => deps.add(u)));
-    const entry = byName.get(key) ?? { type: req.getType(), name: req.getName(), inputs: {}, dependsOn: [], ignoreChanges: [], custom: true };
+    const entry = byName.get(key) ?? {
+      type: req.getType(),
+      name: req.getName(),
+      inputs: {},
+      dependsOn: [],
+      ignoreChanges: [],
+      options: { ...NO_OPTIONS },
+      custom: true,
+    };
     entry.parent = req.getParent() || undefined;
     entry.ignoreChanges = [...req.getIgnorechangesList()].sort();
+    entry.options = {
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      ignoreChanges: entry.ignoreChanges,
+      replaceOnChanges: [...req.getReplaceonchangesList()].sort(),
+      additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()].sort(),
+      protect: req.getProtect(),
+      retainOnDelete: req.getRetainondelete(),
+      aliases: req
+        .getAliasesList()
+        .map((a) => a.getSpec?.()?.getName() ?? a.getUrn?.() ?? "")
+        .filter((n) => n !== "")
+        .sort(),
+    };
     entry.dependsOn = [...deps].sort();
     if (!byName.has(key)) {
       byName.set(key, entry);
@@ -212,7 +264,7 @@ export async function runLabUnderMocks(options: LabRunOptions): Promise<LabRun> 
     // Loaded after setMocks, as Pulumi's mocks require.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { createLab } = require("../lab") as typeof import("../lab");
-    const result = createLab({ checkHostAssets: options.checkHostAssets ?? false });
+    const result = await createLab({ checkHostAssets: options.checkHostAssets ?? false });
     const outputs: Record<string, unknown> = {};
     if (!options.preview) {
       for (const [key, value] of Object.entries(result)) {

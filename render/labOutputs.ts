@@ -25,7 +25,7 @@ export interface LabOutputs {
   sshInfra: string;
   sshNodes: Record<string, string>;
   /** Every VM of the lab: libvirt name, role, address, FQDN and size. */
-  nodes: { name: string; role: string; ip: string; fqdn: string; vcpu: number; memoryMiB: number; diskGiB: number }[];
+  nodes: { name: string; role: string; ip: string; mac: string; fqdn: string; vcpu: number; memoryMiB: number; diskGiB: number }[];
   nextSteps: string[];
   /** Commands that make the host resolve the cluster's names through the infra node. */
   hostDnsSetup: string[];
@@ -124,11 +124,23 @@ export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutput
     sshInfra: `ssh ${sshOpts} ${INFRA_ADMIN_USER}@${plan.infra.ip}`,
     sshNodes: Object.fromEntries(plan.nodes.map((n) => [n.name, `ssh ${sshOpts} core@${n.ip}`])),
     nodes: [
-      { ...pickSize(plan.infra), name: plan.infra.domainName, role: "infra", ip: plan.infra.ip, fqdn: plan.infra.fqdn },
-      ...plan.nodes.map((n) => ({ ...pickSize(n), name: n.domainName, role: n.role, ip: n.ip, fqdn: n.fqdn })),
+      { ...pickSize(plan.infra), name: plan.infra.domainName, role: "infra", ip: plan.infra.ip, mac: plan.infra.mac, fqdn: plan.infra.fqdn },
+      ...plan.nodes.map((n) => ({ ...pickSize(n), name: n.domainName, role: n.role, ip: n.ip, mac: n.mac, fqdn: n.fqdn })),
     ],
     nextSteps: steps,
     hostDnsSetup,
     diagram: renderLabDiagram(plan),
+  };
+}
+
+/** The lab-wide identity the change guard compares on the next run (stack output `lab`). */
+export function renderLabRecord(
+  plan: LabPlan,
+  pool: { name: string; path: string },
+): { cluster: { name: string; baseDomain: string }; network: { name: string; cidr: string }; pool: { name: string; path: string } } {
+  return {
+    cluster: { name: plan.cluster.name, baseDomain: plan.cluster.baseDomain },
+    network: { name: plan.network.name, cidr: plan.network.cidr },
+    pool: { name: pool.name, path: pool.path },
   };
 }

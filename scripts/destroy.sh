@@ -6,4 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 stack=${OKD_LAB_STACK:-dev}
 . scripts/pulumiEnv.sh
+# Refresh first: the libvirt provider's Delete fails on a domain or network that is already gone
+# (it looks it up and errors, resource_libvirt_domain.go / resource_libvirt_network.go), while
+# its Read drops a missing one from the state. So objects removed by hand do not stop the destroy.
+pulumi refresh --stack "$stack" --yes --skip-preview
 exec pulumi destroy --stack "$stack" "$@"

@@ -80,7 +80,15 @@ export function artifactsOf(run: LabRun): Artifact[] {
 export function planJson(run: LabRun, showSecrets: boolean): string {
   const resources = [...run.resources]
     .sort((a, b) => `${a.type}::${a.name}`.localeCompare(`${b.type}::${b.name}`))
-    .map((r) => ({ type: r.type, name: r.name, parent: r.parent ?? null, dependsOn: r.dependsOn, inputs: plainValue(r.inputs, showSecrets) }));
+    .map((r) => ({
+      type: r.type,
+      name: r.name,
+      parent: r.parent ?? null,
+      dependsOn: r.dependsOn,
+      // What an update or a replacement does: delete first, ignored inputs, secret outputs, ...
+      options: r.options,
+      inputs: plainValue(r.inputs, showSecrets),
+    }));
   return `${JSON.stringify({ resources }, null, 2)}\n`;
 }
 

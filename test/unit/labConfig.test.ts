@@ -12,7 +12,7 @@ import {
 import { seedRawConfig, TEST_COREDNS_SHA256 } from "../fixtures/labs";
 
 /** The `okd-lab` keys one problem line lists when a top-level key is unknown. */
-const TOP_LEVEL_KEYS = "cluster, network, pool, infra, bootstrap, masters, workers, sshAuthorizedKeys, okd, fcos, approveCsrs";
+const TOP_LEVEL_KEYS = "cluster, network, pool, infra, bootstrap, masters, workers, sshAuthorizedKeys, okd, fcos, approveCsrs, recreateNodes";
 const INFRA_KEYS = "name, ip, vcpu, memoryMiB, diskGiB, image, dnsForwarders, ntpServers, haproxyMaxconn, coredns";
 const DNS_LABEL_RULE = "must be a DNS label (lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')";
 const FCOS_URL = "https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/38.20230918.3.0/x86_64/fcos-qemu.qcow2.xz";
@@ -72,6 +72,19 @@ function errorOf(raw: RawLabConfig): LabConfigError {
 
 /** One bad value at one key path, and the exact line the user reads for it. */
 const ONE_PROBLEM: [string, string, unknown, string][] = [
+  // Day 2.
+  [
+    "recreateNodes names only nodes of the lab",
+    "recreateNodes",
+    ["wrker"],
+    'okd-lab:recreateNodes[0] = "wrker": names no node of this lab. Fix: use a name from okd-lab:infra.name, bootstrap, masters or workers (okd-infra, bootstrap, master, worker).',
+  ],
+  [
+    "recreateNodes is a list of names",
+    "recreateNodes",
+    "worker",
+    'okd-lab:recreateNodes = "worker": must be a list of non-empty strings. Fix: write it as a YAML list, e.g. [worker].',
+  ],
   // Network.
   [
     "a CIDR without four octets is malformed",
@@ -584,6 +597,7 @@ const FULL: RawLabConfig = {
   okd: DEV_OKD_DEFAULTS,
   fcos: { image: FCOS_URL, sha256: "a".repeat(64) },
   approveCsrs: true,
+  recreateNodes: ["worker"],
 };
 
 /** Values of every JSON type, none of which fits every key. */

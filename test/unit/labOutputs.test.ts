@@ -65,12 +65,48 @@ describe("host DNS setup", () => {
 });
 
 describe("node table", () => {
-  it("lists the infra VM and every node with role, address, FQDN and size", () => {
+  it("lists the infra VM and every node with role, address, MAC, FQDN and size", () => {
     expect(renderLabOutputs(planFor(seedRawConfig()), args).nodes).toEqual([
-      { name: "okd-infra", role: "infra", ip: "10.56.0.10", fqdn: "okd-infra.okd-lab.okd.local", vcpu: 2, memoryMiB: 4096, diskGiB: 20 },
-      { name: "okd-bootstrap", role: "bootstrap", ip: "10.56.0.11", fqdn: "bootstrap.okd-lab.okd.local", vcpu: 4, memoryMiB: 16384, diskGiB: 100 },
-      { name: "okd-master", role: "master", ip: "10.56.0.12", fqdn: "master.okd-lab.okd.local", vcpu: 4, memoryMiB: 16384, diskGiB: 100 },
-      { name: "okd-worker", role: "worker", ip: "10.56.0.13", fqdn: "worker.okd-lab.okd.local", vcpu: 2, memoryMiB: 8192, diskGiB: 100 },
+      {
+        name: "okd-infra",
+        role: "infra",
+        ip: "10.56.0.10",
+        mac: "52:54:00:38:00:0a",
+        fqdn: "okd-infra.okd-lab.okd.local",
+        vcpu: 2,
+        memoryMiB: 4096,
+        diskGiB: 20,
+      },
+      {
+        name: "okd-bootstrap",
+        role: "bootstrap",
+        ip: "10.56.0.11",
+        mac: "52:54:00:38:00:0b",
+        fqdn: "bootstrap.okd-lab.okd.local",
+        vcpu: 4,
+        memoryMiB: 16384,
+        diskGiB: 100,
+      },
+      {
+        name: "okd-master",
+        role: "master",
+        ip: "10.56.0.12",
+        mac: "52:54:00:38:00:0c",
+        fqdn: "master.okd-lab.okd.local",
+        vcpu: 4,
+        memoryMiB: 16384,
+        diskGiB: 100,
+      },
+      {
+        name: "okd-worker",
+        role: "worker",
+        ip: "10.56.0.13",
+        mac: "52:54:00:38:00:0d",
+        fqdn: "worker.okd-lab.okd.local",
+        vcpu: 2,
+        memoryMiB: 8192,
+        diskGiB: 100,
+      },
     ]);
   });
 });

@@ -25,6 +25,7 @@ import {
   formatSummary,
   HostProbe,
   parseInstallerVersion,
+  parseVolList,
   PathInfo,
   PreflightContext,
   PreflightResult,
@@ -88,6 +89,7 @@ function rockyHost(): FakeHost {
       [`virsh -c ${URI} list --name --all`]: ok("\n"),
       [`virsh -c ${URI} net-list --all --name`]: ok("default\n"),
       [`virsh -c ${URI} pool-list --all --name`]: ok("default\n"),
+      "pulumi stack export --stack dev": { status: 255, stdout: "", stderr: "error: no stack named 'dev' found\n" },
       getenforce: ok("Enforcing\n"),
       [`stat -c %C ${POOL}`]: ok("system_u:object_r:virt_image_t:s0\n"),
       [`${INSTALLER} version`]: INSTALLER_413,
@@ -697,21 +699,141 @@ describe("disk", () => {
   });
 });
 
-describe("existing libvirt objects", () => {
-  it("warns about a network, pool or domain that already has a lab name, e.g. a lab built by hand", () => {
-    const host = hostWith((h) => {
+describe("libvirt objects left outside the stack's state", () => {
+  const VOLUMES = ["okd-lab-almalinux9-base.qcow2", "okd-lab-fcos-base.qcow2", "okd-infra-root.qcow2", "okd-infra-cloudinit.iso"];
+  const NODE_VOLUMES = ["okd-bootstrap-root.qcow2", "okd-bootstrap.ign", "okd-master-root.qcow2", "okd-master.ign", "okd-worker-root.qcow2", "okd-worker.ign"];
+
+  /** `virsh vol-list --pool okd-lab` as virsh prints it. */
+  const volList = (names: string[]) => {
+    // virsh pads the name column to the longest name.
+    const width = Math.max(4, ...names.map((n) => n.length)) + 3;
+    const rows = names.map((n) => ` ${n.padEnd(width)}/var/lib/libvirt/images/okd-lab/${n}`);
+    return ok(` ${"Name".padEnd(width)}Path\n${"-".repeat(width + 50)}\n${rows.join("\n")}\n\n`);
+  };
+
+  /** A `pulumi stack export` whose state holds these libvirt objects (as the provider records them). */
+  function exportOf(objects: { type: string; name: string; pool?: string }[]): CommandResult {
+    const resources = [
+      { urn: "urn:pulumi:dev::okd-lab::pulumi:pulumi:Stack::okd-lab-dev", custom: false, type: "pulumi:pulumi:Stack" },
+      ...objects.map((o) => ({
+        urn: `urn:pulumi:dev::okd-lab::${o.type}::${o.name}`,
+        custom: true,
+        id: `${o.name}-id`,
+        type: o.type,
+        inputs: { name: o.name, ...(o.pool ? { pool: o.pool } : {}) },
+        outputs: { name: o.name, ...(o.pool ? { pool: o.pool } : {}), id: `${o.name}-id` },
+      })),
+    ];
+    return ok(JSON.stringify({ version: 3, deployment: { manifest: { time: "2026-01-01T00:00:00Z" }, resources } }));
+  }
+
+  const volumeType = (name: string) =>
+    name.endsWith(".ign")
+      ? "libvirt:index/ignition:Ignition"
+      : name.endsWith(".iso")
+        ? "libvirt:index/cloudInitDisk:CloudInitDisk"
+        : "libvirt:index/volume:Volume";
+  const fullState = () => [
+    { type: "libvirt:index/network:Network", name: "okd-net" },
+    { type: "libvirt:index/pool:Pool", name: "okd-lab" },
+    ...[...VOLUMES, ...NODE_VOLUMES].map((name) => ({ type: volumeType(name), name, pool: "okd-lab" })),
+    ...["okd-infra", "okd-bootstrap", "okd-master", "okd-worker"].map((name) => ({ type: "libvirt:index/domain:Domain", name })),
+  ];
+
+  /** The healthy host running the seed lab; `state` is what the stack's export holds. */
+  function labHost(state: { type: string; name: string; pool?: string }[] | "no stack"): FakeHost {
+    return hostWith((h) => {
       h.commands[`virsh -c ${URI} net-list --all --name`] = ok("default\nokd-net\n");
-      h.commands[`virsh -c ${URI} list --name --all`] = ok("okd-infra\nunrelated\n");
+      h.commands[`virsh -c ${URI} pool-list --all --name`] = ok("default\nokd-lab\n");
+      h.commands[`virsh -c ${URI} list --name --all`] = ok("okd-infra\nokd-bootstrap\nokd-master\nokd-worker\nunrelated\n");
+      h.commands[`virsh -c ${URI} list --name --state-running`] = ok("okd-infra\nokd-bootstrap\nokd-master\nokd-worker\n");
+      h.commands[`virsh -c ${URI} vol-list --pool okd-lab`] = volList([...VOLUMES, ...NODE_VOLUMES]);
+      if (state !== "no stack") h.commands["pulumi stack export --stack dev"] = exportOf(state);
     });
-    const existing = runPreflight(configOf(), URI, probeOf(host)).find((r) => r.check === "existing")!;
-    expect(line(existing)).toBe(
-      "warn  existing: network okd-net, domain okd-infra already defined in libvirt: fine if this stack created them; otherwise 'pulumi up' fails with \"already exists\". Fix: remove what an earlier lab left (virsh destroy/undefine <domain>, virsh net-destroy/net-undefine <network>, virsh pool-destroy/pool-undefine <pool>) or rename the lab's objects in the stack",
+  }
+  const orphans = (host: FakeHost) => runPreflight(configOf(), URI, probeOf(host)).find((r) => r.check === "orphans")!;
+
+  it("passes when every object with the lab's names is in the stack's state", () => {
+    expect(line(orphans(labHost(fullState())))).toBe("ok    orphans: 16 libvirt objects with the lab's names, all in the state of stack dev");
+  });
+
+  it("passes a new lab: no stack and no object with the lab's names", () => {
+    expect(line(orphans(rockyHost()))).toBe("ok    orphans: no libvirt object with the lab's names yet");
+  });
+
+  it("fails on what a failed run left (a started domain, an Ignition volume) and prints the virsh commands that remove them", () => {
+    // The domain was defined and started before the provider recorded it; the Ignition volume
+    // was created before its upload failed (provider issue #1150).
+    const state = fullState().filter((o) => o.name !== "okd-worker" && o.name !== "okd-worker.ign");
+    const result = orphans(labHost(state));
+    expect(line(result)).toBe(
+      "FAIL  orphans: domain okd-worker, volume okd-worker.ign (pool okd-lab) exist in libvirt but not in the state of stack dev (left by a failed run or another lab): " +
+        "'pulumi up' would fail with \"already exists\" or reuse a stale volume. " +
+        "Fix: remove them: virsh -c qemu:///system destroy okd-worker; virsh -c qemu:///system undefine okd-worker; virsh -c qemu:///system vol-delete okd-worker.ign --pool okd-lab",
+    );
+  });
+
+  it("fails on a lab built by hand (no stack): every object, in removal order, the pool last", () => {
+    const host = labHost("no stack");
+    host.commands[`virsh -c ${URI} list --name --state-running`] = ok("okd-infra\n");
+    host.commands[`virsh -c ${URI} list --name --all`] = ok("okd-infra\n");
+    host.commands[`virsh -c ${URI} vol-list --pool okd-lab`] = volList(["okd-infra-root.qcow2"]);
+    const result = orphans(host);
+    expect(result.status).toBe("fail");
+    expect(result.detail).toMatch(
+      /^domain okd-infra, volume okd-infra-root.qcow2 \(pool okd-lab\), network okd-net, pool okd-lab exist in libvirt but not in the state of stack dev/,
+    );
+    expect(result.fix).toBe(
+      "remove them: " +
+        [
+          "virsh -c qemu:///system destroy okd-infra",
+          "virsh -c qemu:///system undefine okd-infra",
+          "virsh -c qemu:///system vol-delete okd-infra-root.qcow2 --pool okd-lab",
+          "virsh -c qemu:///system net-destroy okd-net",
+          "virsh -c qemu:///system net-undefine okd-net",
+          "virsh -c qemu:///system pool-destroy okd-lab",
+          "virsh -c qemu:///system pool-undefine okd-lab",
+        ].join("; "),
+    );
+  });
+
+  it("finds the domain of a node no longer in the config by its disks in the pool", () => {
+    // A failed run added worker2; the user then took it out of the config.
+    const host = labHost(fullState());
+    host.commands[`virsh -c ${URI} list --name --all`] = ok("okd-infra\nokd-bootstrap\nokd-master\nokd-worker\nokd-worker2\n");
+    host.commands[`virsh -c ${URI} vol-list --pool okd-lab`] = volList([...VOLUMES, ...NODE_VOLUMES, "okd-worker2-root.qcow2", "okd-worker2.ign"]);
+    expect(orphans(host).fix).toBe(
+      "remove them: virsh -c qemu:///system undefine okd-worker2; virsh -c qemu:///system vol-delete okd-worker2-root.qcow2 --pool okd-lab; virsh -c qemu:///system vol-delete okd-worker2.ign --pool okd-lab",
+    );
+  });
+
+  it("undefines a stopped leftover domain without destroying it first", () => {
+    const host = labHost(fullState().filter((o) => o.name !== "okd-worker"));
+    host.commands[`virsh -c ${URI} list --name --state-running`] = ok("okd-infra\n");
+    expect(orphans(host).fix).toBe("remove them: virsh -c qemu:///system undefine okd-worker");
+  });
+
+  it("reads the state with the Pulumi CLI, and fails with its message when that does not work", () => {
+    const host = labHost(fullState());
+    host.commands["pulumi stack export --stack dev"] = {
+      status: 255,
+      stdout: "",
+      stderr: "error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions\n",
+    };
+    expect(line(orphans(host))).toBe(
+      "FAIL  orphans: cannot read the state of stack dev: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions. " +
+        "Fix: run preflight through npm run up (it selects the local file backend), or export PULUMI_BACKEND_URL as npm run up does",
     );
   });
 
   it("is not checked when libvirt does not answer", () => {
     const host = hostWith((h) => delete h.commands[`virsh -c ${URI} version`]);
-    expect(runPreflight(configOf(), URI, probeOf(host)).find((r) => r.check === "existing")!.status).toBe("warn");
+    expect(line(orphans(host))).toBe("warn  orphans: not checked: libvirt did not answer");
+  });
+
+  it("reads volume names from virsh's vol-list table", () => {
+    expect(parseVolList(volList(["okd-worker.ign", "okd-infra-cloudinit.iso"]).stdout)).toEqual(["okd-worker.ign", "okd-infra-cloudinit.iso"]);
+    expect(parseVolList(" Name   Path\n------------\n\n")).toEqual([]);
   });
 });
 
@@ -720,7 +842,7 @@ describe("runPreflight", () => {
     const results = runPreflight(configOf(), URI, probeOf(rockyHost()));
     expect(results.map((r) => `${r.check}:${r.status}`)).toEqual([
       "libvirt:ok",
-      "existing:ok",
+      "orphans:ok",
       "mkisofs:ok",
       "tools:ok",
       "pool:ok",

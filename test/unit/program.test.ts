@@ -77,7 +77,10 @@ describe("resources of the dev stack", () => {
     expect(domain.inputs.cpu).toEqual({ mode: "host-passthrough" });
     expect(domain.inputs.autostart).toBe(true);
     const nic = (domain.inputs.networkInterfaces as Record<string, unknown>[])[0];
-    expect(nic).toMatchObject({ hostname: "worker", mac: "52:54:00:38:00:0d", addresses: ["10.56.0.13"], waitForLease: false });
+    // No `addresses`: the provider reads them back from DHCP leases (domainGetIfacesInfo in
+    // terraform-provider-libvirt v0.8.1 domain.go), so a second `pulumi up` would show a change;
+    // the reservation is the `-dhcp` host command's.
+    expect(nic).toEqual({ networkId: "lab-network-id", mac: "52:54:00:38:00:0d", waitForLease: false });
     expect(find(dev, "libvirt:index/volume:Volume", "worker-worker-root").inputs.size).toBe(100 * 1024 ** 3);
     expect(find(dev, "libvirt:index/domain:Domain", "infra-domain").inputs.name).toBe("okd-infra");
   });
@@ -90,9 +93,11 @@ describe("resources of the dev stack", () => {
     }
   });
 
-  it("never replaces a base volume (and with it every VM) because its image source changed", () => {
+  it("ignores no base volume input, so `--replace` on a base re-uploads the recorded image", () => {
+    // The engine resets ignoreChanges paths to the old inputs whenever old state exists, also
+    // under --replace (pulumi v3.248.0 pkg/resource/deploy/step_generator.go).
     for (const name of ["lab-infra-base", "lab-fcos-base"]) {
-      expect(find(dev, "libvirt:index/volume:Volume", name).ignoreChanges).toEqual(["source"]);
+      expect(find(dev, "libvirt:index/volume:Volume", name).options.ignoreChanges).toEqual([]);
     }
   });
 
@@ -150,8 +155,8 @@ describe("resources of the dev stack", () => {
     expect(haproxy.dependsOn).toContain(urnOf(find(dev, "command:remote:Command", "infra-config-file:haproxy-secrets.env"), dev));
   });
 
-  it("ignores Ignition changes on existing nodes and installer input changes after creation", () => {
-    expect(find(dev, "libvirt:index/ignition:Ignition", "worker-worker-ignition").ignoreChanges).toEqual(["content"]);
+  it("rewrites Ignition files with current content, never replaces a domain for it, and runs the installer once", () => {
+    expect(find(dev, "libvirt:index/ignition:Ignition", "worker-worker-ignition").ignoreChanges).toEqual([]);
     expect(find(dev, "libvirt:index/domain:Domain", "worker-worker-domain").ignoreChanges).toEqual(["coreosIgnition"]);
     expect(find(dev, "command:local:Command", "okd-installer-create").ignoreChanges).toEqual(["create", "environment"]);
   });
@@ -235,7 +240,7 @@ describe("updates", () => {
     const grown = await next(config, dev);
     expect(diffRuns(dev, grown)).toEqual({
       created: [
-        "command:local:Command::worker-worker2-dhcp-release",
+        "command:local:Command::worker-worker2-dhcp",
         "libvirt:index/domain:Domain::worker-worker2-domain",
         "libvirt:index/ignition:Ignition::worker-worker2-ignition",
         "libvirt:index/volume:Volume::worker-worker2-root",
@@ -260,7 +265,7 @@ describe("updates", () => {
     expect(diffRuns(dev, dropped)).toEqual({
       created: [],
       deleted: [
-        "command:local:Command::bootstrap-bootstrap-dhcp-release",
+        "command:local:Command::bootstrap-bootstrap-dhcp",
         "libvirt:index/domain:Domain::bootstrap-bootstrap-domain",
         "libvirt:index/ignition:Ignition::bootstrap-bootstrap-ignition",
         "libvirt:index/volume:Volume::bootstrap-bootstrap-root",
@@ -276,10 +281,17 @@ describe("updates", () => {
     expect(haproxy).not.toContain("10.56.0.11");
   }, 30000);
 
-  it("releases a deleted node's DHCP reservation on delete", () => {
-    const cleanup = find(dev, "command:local:Command", "bootstrap-bootstrap-dhcp-release");
-    expect(cleanup.inputs.delete).toContain("net-update okd-net delete ip-dhcp-host \"<host mac='52:54:00:38:00:0b' name='bootstrap' ip='10.56.0.11'/>\"");
-    expect(cleanup.dependsOn).toContain(urnOf(find(dev, "libvirt:index/domain:Domain", "bootstrap-bootstrap-domain"), dev));
+  it("reserves each VM's address before its domain and releases it after the domain is deleted", () => {
+    for (const [node, host] of [
+      ["bootstrap-bootstrap", "<host mac='52:54:00:38:00:0b' name='bootstrap' ip='10.56.0.11'/>"],
+      ["infra", "<host mac='52:54:00:38:00:0a' name='okd-infra' ip='10.56.0.10'/>"],
+    ]) {
+      const reservation = find(dev, "command:local:Command", `${node}-dhcp`);
+      expect(reservation.inputs.create).toContain(`net-update okd-net add-last ip-dhcp-host "${host}"`);
+      expect(reservation.inputs.delete).toContain(`net-update okd-net delete ip-dhcp-host "${host}"`);
+      // The domain depends on the reservation: created after it, deleted before it.
+      expect(find(dev, "libvirt:index/domain:Domain", `${node}-domain`).dependsOn).toContain(urnOf(reservation, dev));
+    }
   });
 });
 
@@ -355,7 +367,7 @@ describe("scaling against existing installer assets", () => {
 
   it("does not warn about old assets when the bootstrap exists already", async () => {
     recordAssets(await installConfigOf(withAssets()), "2000-01-01T00:00:00Z");
-    const previous = { nodes: [{ name: "okd-bootstrap", role: "bootstrap", ip: "10.56.0.11" }] };
+    const previous = { nodes: [{ name: "okd-bootstrap", role: "bootstrap", ip: "10.56.0.11", vcpu: 4, memoryMiB: 16384, diskGiB: 100 }] };
     const run = await runLabUnderMocks({ stack: "dev", config: withAssets(), checkHostAssets: true, previousOutputs: previous });
     expect(run.warnings).toEqual([]);
   }, 30000);
@@ -373,7 +385,7 @@ describe("scaling against existing installer assets", () => {
     const diff = diffRuns(grown, shrunk);
     expect(diff.created).toEqual([]);
     expect(diff.deleted).toEqual([
-      "command:local:Command::worker-worker2-dhcp-release",
+      "command:local:Command::worker-worker2-dhcp",
       "libvirt:index/domain:Domain::worker-worker2-domain",
       "libvirt:index/ignition:Ignition::worker-worker2-ignition",
       "libvirt:index/volume:Volume::worker-worker2-root",
@@ -406,5 +418,96 @@ describe("libvirt connection", () => {
 
   it("is handed to the one explicit libvirt provider", () => {
     expect(find(dev, "pulumi:providers:libvirt", "libvirt").inputs.uri).toBe("qemu:///system");
+  });
+});
+
+describe("resource options (recorded in plan.json, so a render shows what a replacement does)", () => {
+  const libvirtObjects = () => dev.resources.filter((r) => r.custom && r.type.startsWith("libvirt:index/"));
+
+  it("plan.json carries every resource's options", () => {
+    const plan = JSON.parse(planJson(dev, false)) as { resources: { name: string; options: Record<string, unknown> }[] };
+    const domain = plan.resources.find((r) => r.name === "worker-worker-domain")!;
+    expect(domain.options).toEqual({
+      deleteBeforeReplace: true,
+      ignoreChanges: ["coreosIgnition"],
+      replaceOnChanges: [],
+      additionalSecretOutputs: [],
+      protect: false,
+      retainOnDelete: false,
+      aliases: [],
+    });
+    expect(plan.resources.every((r) => typeof r.options === "object")).toBe(true);
+  });
+
+  it("deletes every named libvirt object before creating its replacement (libvirt names are unique)", () => {
+    expect(libvirtObjects()).toHaveLength(16);
+    for (const r of libvirtObjects()) expect([r.name, r.options.deleteBeforeReplace]).toEqual([r.name, true]);
+  });
+
+  it("protects and retains nothing, so destroy removes the whole lab", () => {
+    for (const r of dev.resources) expect([r.name, r.options.protect, r.options.retainOnDelete]).toEqual([r.name, false, false]);
+  });
+
+  it("ignores changes only where a new value must not replace or re-run something", () => {
+    const ignoring = dev.resources.filter((r) => r.options.ignoreChanges.length > 0).map((r) => [r.name, r.options.ignoreChanges]);
+    expect(ignoring).toEqual(
+      expect.arrayContaining([
+        ["okd-installer-create", ["create", "environment"]],
+        ["bootstrap-bootstrap-domain", ["coreosIgnition"]],
+        ["master-master-domain", ["coreosIgnition"]],
+        ["worker-worker-domain", ["coreosIgnition"]],
+      ]),
+    );
+    expect(ignoring).toHaveLength(4);
+  });
+
+  it("keeps the outputs of every secret-bearing resource secret", () => {
+    for (const name of ["bootstrap-bootstrap-ignition", "master-master-ignition", "worker-worker-ignition"]) {
+      expect(find(dev, "libvirt:index/ignition:Ignition", name).options.additionalSecretOutputs).toEqual(["content"]);
+    }
+    expect(find(dev, "command:local:Command", "okd-installer-create").options.additionalSecretOutputs).toEqual(["stdout"]);
+    expect(find(dev, "command:remote:Command", "infra-config-file:haproxy-secrets.env").options.additionalSecretOutputs).toContain("stdin");
+    for (const r of dev.resources.filter((x) => x.type === "command:remote:Command")) {
+      // The connection holds the lab's private key.
+      expect([r.name, r.options.additionalSecretOutputs]).toEqual([r.name, expect.arrayContaining(["connection"])]);
+    }
+  });
+
+  it("takes over the reservation cleanups of earlier versions instead of deleting them (which would drop the reservations)", () => {
+    for (const node of ["infra", "bootstrap-bootstrap", "master-master", "worker-worker"]) {
+      expect(find(dev, "command:local:Command", `${node}-dhcp`).options.aliases).toEqual([`${node}-dhcp-release`]);
+    }
+  });
+
+  it("never puts a remote command's previous output into its SSH environment", () => {
+    // @pulumi/command 1.2.1 sets PULUMI_COMMAND_STDOUT/STDERR over SSH unless addPreviousOutputInEnv
+    // is false (provider/pkg/provider/remote/commandOutputs.go); sshd refuses them with a warning.
+    const remote = dev.resources.filter((r) => r.type === "command:remote:Command");
+    expect(remote.length).toBeGreaterThan(5);
+    for (const r of remote) expect([r.name, r.inputs.addPreviousOutputInEnv]).toEqual([r.name, false]);
+  });
+});
+
+describe("README recipes rely on these options", () => {
+  it("re-provisioning a node (--replace its root volume and Ignition): both take current inputs, the domain follows", () => {
+    for (const kind of ["volume:Volume::worker-worker-root", "ignition:Ignition::worker-worker-ignition"]) {
+      const [type, name] = [`libvirt:index/${kind.split("::")[0]}`, kind.split("::")[1]];
+      const r = find(dev, type, name);
+      // No ignoreChanges: under --replace the engine would hand back the old inputs (step_generator.go).
+      expect(r.options).toMatchObject({ ignoreChanges: [], deleteBeforeReplace: true });
+    }
+    // The domain's disk refers to the root volume's id: a delete-before-replace of the volume
+    // replaces the domain too (calculateDependentReplacements in step_generator.go; the domain's
+    // `disk` list is ForceNew in resource_libvirt_domain.go).
+    const domain = find(dev, "libvirt:index/domain:Domain", "worker-worker-domain");
+    expect(domain.inputs.disks).toEqual([{ volumeId: "worker-worker-root-id" }]);
+    expect(domain.options.deleteBeforeReplace).toBe(true);
+  });
+
+  it("a new boot image applies to a new lab: the base volumes ignore nothing and take the recorded image", () => {
+    for (const name of ["lab-infra-base", "lab-fcos-base"]) {
+      expect(find(dev, "libvirt:index/volume:Volume", name).options).toMatchObject({ ignoreChanges: [], deleteBeforeReplace: true });
+    }
+    expect(find(dev, "libvirt:index/volume:Volume", "lab-fcos-base").inputs.source).toBe((dev.outputs.baseImages as { fcos: { image: string } }).fcos.image);
   });
 });
