@@ -5,8 +5,10 @@
  * - loads virtio-net (the provider's NIC model), the ACPI button and evdev (the power button is an
  *   input device; busybox acpid reads it), qemu_fw_cfg (to read the Ignition blob QEMU was given);
  * - prints `OKDLAB-BOOTED`, the sha256 of the fw_cfg entry `opt/com.coreos/config` when present,
- *   then takes its address by DHCP with udhcpc (asking for the search list, option 119, as
- *   NetworkManager does) and prints one `OKDLAB-DHCP <key> <value>` line per lease value;
+ *   then takes its address by DHCP with udhcpc and prints one `OKDLAB-DHCP <key> <value>` line per
+ *   lease value. udhcpc asks for udhcpc's defaults only (subnet, router, DNS, host and domain
+ *   name...), not for the search list (option 119): a search list reaches it only when the
+ *   network sends it unasked (dnsmasq `dhcp-option-force`);
  * - powers off (`poweroff -f`, ACPI off) when acpid reports the power button, printing
  *   `OKDLAB-POWER-BUTTON` first; with `okdlab.noacpi` on the kernel command line it ignores the
  *   button (a guest that hangs on shutdown).
@@ -37,7 +39,7 @@ ign=/sys/firmware/qemu_fw_cfg/by_name/opt/com.coreos/config/raw
 grep -qw okdlab.noacpi /proc/cmdline || acpid -c /etc/acpi -l /dev/null
 ip link set lo up
 ip link set eth0 up
-udhcpc -i eth0 -s /etc/udhcpc.script -O search -t 30 -T 1 -n -q -f || say OKDLAB-NO-LEASE
+udhcpc -i eth0 -s /etc/udhcpc.script -t 30 -T 1 -n -q -f || say OKDLAB-NO-LEASE
 while true; do sleep 3600; done
 `;
 
