@@ -13,9 +13,12 @@ import { InfraNode } from "./components/InfraNode";
 import { InstallerAssets } from "./components/InstallerAssets";
 import { LabNetwork } from "./components/LabNetwork";
 import { BaseImage, LabStorage } from "./components/LabStorage";
-import { FcosConfig, LabConfig } from "./config/labConfig";
+import { LabConfig } from "./config/labConfig";
 import { readLabConfig, readLibvirtUri } from "./config/readConfig";
+import { BootImageRecord, checkHostCpu, chooseBootImage } from "./host/bootImageChoice";
+import { realHostProbe } from "./host/hostProbe";
 import { installConfigDrift } from "./host/installerState";
+import { HostProbe, remoteHostOf } from "./host/preflight";
 import { renderInstallConfig } from "./ignition/installConfig";
 import { renderInstallerScript } from "./ignition/installerScript";
 import { installerManifests, mastersSchedulable } from "./ignition/machineConfigs";
@@ -38,8 +41,10 @@ const IGNITION_CERT_LIFETIME_MS = 24 * 60 * 60 * 1000;
 /** Name of the stack output that carries each zone's serial and digest to the next run. */
 export const DNS_ZONES_OUTPUT = "dnsZones";
 
-function fcosImage(image: FcosConfig): BaseImage {
-  return image.image.startsWith("/") ? { kind: "path", path: image.image } : { kind: "url", url: image.image, sha256: image.sha256 };
+function baseImageOf(record: BootImageRecord): BaseImage {
+  return record.image.startsWith("/")
+    ? { kind: "path", path: record.image }
+    : { kind: "url", url: record.image, sha256: record.sha256, uncompressedSha256: record.uncompressedSha256, origin: record.source };
 }
 
 /** Checks the host's installer assets against the config; returns when they were generated. */
@@ -90,6 +95,11 @@ function warnIfStaleBootstrap(generatedAt: Date | undefined, deployed: DeployedL
 export interface LabFacts {
   /** The stack's outputs from its last update; empty for a new stack. */
   previousOutputs: Record<string, unknown>;
+  /**
+   * The cluster nodes' boot image for this run, before the change guard: the configured one, else
+   * the one recorded for this lab, else the one the installer names.
+   */
+  bootImage: BootImageRecord;
 }
 
 /** Outputs of this stack's last update that the program reads back. */
@@ -111,10 +121,16 @@ async function readPreviousOutputs(): Promise<Record<string, unknown>> {
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined && value !== null));
 }
 
-/** The awaited preparation: one step per host or stack fact. */
-export async function prepareLab(): Promise<LabFacts> {
+/**
+ * The awaited preparation: one step per host or stack fact. The boot image needs the previous
+ * outputs (a lab keeps its image), so it is chosen once they are read.
+ */
+export async function prepareLab(config: LabConfig, probe: HostProbe): Promise<LabFacts> {
   const [previousOutputs] = await Promise.all([readPreviousOutputs()]);
-  return { previousOutputs };
+  const recorded = previousOutputs[BASE_IMAGES_OUTPUT] as { fcos?: unknown } | undefined;
+  const choice = chooseBootImage(config, { previous: recorded?.fcos, labExists: Array.isArray(previousOutputs[NODES_OUTPUT]) }, probe);
+  for (const warning of choice.warnings) pulumi.log.warn(warning);
+  return { previousOutputs, bootImage: choice.record };
 }
 
 export interface CreateLabOptions {
@@ -124,6 +140,13 @@ export interface CreateLabOptions {
    * comparison with the host's real assets would report changes that are not there.
    */
   checkHostAssets?: boolean;
+  /** The host the facts come from (the installer's stream metadata, the CPU); default the real one. */
+  probe?: HostProbe;
+  /**
+   * Check the libvirt host's CPU against the boot image (default true). The offline render turns it
+   * off: it does not run on the libvirt host.
+   */
+  checkHostCpu?: boolean;
 }
 
 /**
@@ -140,15 +163,20 @@ export async function createLab(options: CreateLabOptions = {}): Promise<Record<
     throw new pulumi.RunError("okd-lab: libvirt:uri is not set and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system");
   }
 
-  const facts = await prepareLab();
+  const probe = options.probe ?? realHostProbe();
+  const facts = await prepareLab(config, probe);
   const deployed = readDeployedLab(facts.previousOutputs);
-  const guard = guardChanges(deployed, plan, config);
+  const guard = guardChanges(deployed, plan, config, facts.bootImage);
   if (guard.refused.length > 0) {
     throw new pulumi.RunError(
       `okd-lab: this update would damage the running lab; nothing was changed:\n${guard.refused.map((line) => `  - ${line}`).join("\n")}`,
     );
   }
   for (const line of [...guard.announced, ...guard.notices]) pulumi.log.warn(line);
+  // The CPU against the image the nodes will boot (the guard keeps a deployed lab's own).
+  if (options.checkHostCpu ?? true) {
+    for (const warning of checkHostCpu(guard.baseImages.fcos, libvirtUri, remoteHostOf(libvirtUri), probe)) pulumi.log.warn(warning);
+  }
   return registerLab(config, plan, libvirtUri, guard.baseImages, facts, deployed, assetsGeneratedAt);
 }
 
@@ -180,7 +208,7 @@ function registerLab(
       pool: config.pool,
       // The recorded images on a deployed lab (the guard's choice), so base volumes never change.
       infraImage: baseImages.infra,
-      fcosImage: fcosImage(baseImages.fcos),
+      fcosImage: baseImageOf(baseImages.fcos),
       cacheDir: path.resolve(".okd", `${config.stack}-images`),
       volumePrefix: plan.cluster.name,
     },

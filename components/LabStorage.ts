@@ -4,13 +4,24 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderImageFetchScript, renderImageRemoveScript } from "../ignition/imageFetchScript";
 
 /** A boot image: a host path used as is, or a URL fetched (verified, decompressed) once on the host. */
-export type BaseImage = { kind: "path"; path: string } | { kind: "url"; url: string; sha256?: string };
+export type BaseImage =
+  | { kind: "path"; path: string }
+  | {
+      kind: "url";
+      url: string;
+      /** sha256 of the file at `url`. */
+      sha256?: string;
+      /** sha256 of the decompressed image, when the stream metadata names it. */
+      uncompressedSha256?: string;
+      /** Who named the URL: the stack config or the installer's stream metadata (for the mismatch message). */
+      origin?: "config" | "installer" | "seed";
+    };
 
 export interface LabStorageArgs {
   pool: { name: string; path: string };
   /** AlmaLinux 9 GenericCloud qcow2 for the infra node; libvirt uploads a URL as is. */
   infraImage: string;
-  /** Fedora CoreOS qemu image; URLs are fetched to `cacheDir` first (FCOS ships `.qcow2.xz`). */
+  /** CoreOS qemu image of the cluster nodes; URLs are fetched to `cacheDir` first (`.qcow2.xz`, `.qcow2.gz`). */
   fcosImage: BaseImage;
   /** Host folder for fetched images; removed images belong to the stack. */
   cacheDir: string;
@@ -46,12 +57,26 @@ export class LabStorage extends pulumi.ComponentResource {
     let fcosSource = args.fcosImage.kind === "path" ? args.fcosImage.path : "";
     const fcosDependsOn: pulumi.Resource[] = [];
     if (args.fcosImage.kind === "url") {
-      const fileName = args.fcosImage.url.split("/").pop()!.replace(/\.xz$/, "");
+      const fileName = new URL(args.fcosImage.url).pathname
+        .split("/")
+        .pop()!
+        .replace(/\.(xz|gz)$/, "");
       const dest = `${args.cacheDir}/${fileName}`;
+      const checkHint =
+        args.fcosImage.origin === "installer"
+          ? "the digest comes from the installer's stream metadata: the mirror served another file; try again later"
+          : "check okd-lab:bootImage.sha256 against the image's published checksum";
+      // The resource keeps its first name (`fcos-image`): a rename would replace it and the base volume.
       const fetch = new command.local.Command(
         `${name}-fcos-image`,
         {
-          create: renderImageFetchScript({ url: args.fcosImage.url, sha256: args.fcosImage.sha256 ?? "", dest }),
+          create: renderImageFetchScript({
+            url: args.fcosImage.url,
+            sha256: args.fcosImage.sha256 ?? "",
+            uncompressedSha256: args.fcosImage.uncompressedSha256,
+            dest,
+            checkHint,
+          }),
           delete: renderImageRemoveScript(dest),
           interpreter: ["/bin/bash", "-c"],
           logging: "stderr",

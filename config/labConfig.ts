@@ -61,11 +61,17 @@ export interface OkdConfig {
   serviceNetwork: string[];
 }
 
-export interface FcosConfig {
-  /** Uncompressed qcow2 host path, or http(s) URL of a `.qcow2` or `.qcow2.xz`. */
-  image: string;
+/** The boot image of the cluster nodes (`okd-lab:bootImage`, or the seed's `okd-lab:fcos`). */
+export interface BootImageConfig {
+  /**
+   * Uncompressed qcow2 host path, or http(s) URL of a `.qcow2`, `.qcow2.xz` or `.qcow2.gz`;
+   * undefined: the image the installer's stream metadata names.
+   */
+  image?: string;
   /** sha256 of the file at `image` (required for URLs). */
   sha256?: string;
+  /** The key the image was read from, for messages: `bootImage` or the seed's `fcos`. */
+  key: "bootImage" | "fcos";
 }
 
 export interface LabConfig {
@@ -81,7 +87,7 @@ export interface LabConfig {
   /** SSH public keys authorized on every node; empty means the program generates a key pair. */
   sshAuthorizedKeys: string[];
   okd: OkdConfig;
-  fcos: FcosConfig;
+  bootImage: BootImageConfig;
   /** Approve the CSRs of the nodes this stack created, after they are created. */
   approveCsrs: boolean;
   /**
@@ -142,6 +148,7 @@ export const CONFIG_KEYS = [
   "workers",
   "sshAuthorizedKeys",
   "okd",
+  "bootImage",
   "fcos",
   "approveCsrs",
   "recreateNodes",
@@ -534,25 +541,7 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
     if (other) p.add(r.path, r.cidr, `overlaps okd-lab:${other.path} (${other.cidr})`, "give the lab, pod and service networks separate ranges");
   });
 
-  const fcosObj = readObject(p, "fcos", raw.fcos, ["image", "sha256"]);
-  const fcosImage = readImage(p, "fcos.image", fcosObj.image, DEFAULT_FCOS_IMAGE);
-  const fcosIsUrl = /^https?:\/\//.test(fcosImage);
-  const fcos: FcosConfig = {
-    image: fcosImage,
-    sha256: readSha256(p, "fcos.sha256", fcosObj.sha256, fcosIsUrl, "a downloaded image is verified before use"),
-  };
-  if (fcosImage.startsWith("/") && fcosImage.endsWith(".xz")) {
-    p.add(
-      "fcos.image",
-      fcosImage,
-      "a host path must be an uncompressed qcow2",
-      `run 'unxz ${fcosImage}' and point at the .qcow2, or give the http(s) URL and its sha256`,
-    );
-  } else if (fcosImage.startsWith("/") && !fcosImage.endsWith(".qcow2")) {
-    p.add("fcos.image", fcosImage, "a host path must be a .qcow2 image", "use the Fedora CoreOS qemu image (fedora-coreos-<version>-qemu.x86_64.qcow2)");
-  } else if (fcosIsUrl && !/\.qcow2(\.xz)?$/.test(fcosImage.split(/[?#]/)[0])) {
-    p.add("fcos.image", fcosImage, "a URL must name a .qcow2 or .qcow2.xz image", "use the qemu image URL from 'openshift-install coreos print-stream-json'");
-  }
+  const bootImage = readBootImage(p, raw);
 
   // Cross-field checks: addresses and names across every node.
   const entries = [
@@ -607,12 +596,61 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
       workers,
       sshAuthorizedKeys,
       okd,
-      fcos,
+      bootImage,
       approveCsrs,
       recreateNodes,
     },
     warnings: p.warnings,
   };
+}
+
+/**
+ * `okd-lab:bootImage`, or the seed's `okd-lab:fcos` with its old meaning: without `image` the
+ * seed's Fedora CoreOS 38 path, so that a stack written for the seed keeps its lab. With
+ * `bootImage` and no `image`, the installer names the image.
+ */
+function readBootImage(p: Problems, raw: RawLabConfig): BootImageConfig {
+  if (raw.bootImage !== undefined && raw.fcos !== undefined) {
+    p.add(
+      "fcos",
+      raw.fcos,
+      "is the old name of okd-lab:bootImage, and both are set",
+      "keep one: move its image and sha256 into okd-lab:bootImage and run 'pulumi config rm okd-lab:fcos'",
+    );
+  }
+  const key = raw.bootImage === undefined && raw.fcos !== undefined ? "fcos" : "bootImage";
+  const obj = readObject(p, key, raw[key], ["image", "sha256"]);
+  const image = obj.image === undefined && key === "bootImage" ? undefined : readImage(p, `${key}.image`, obj.image, DEFAULT_FCOS_IMAGE);
+  const isUrl = image !== undefined && /^https?:\/\//.test(image);
+  const sha256 = readSha256(p, `${key}.sha256`, obj.sha256, isUrl, "a downloaded image is verified before use");
+  if (image === undefined) {
+    if (obj.sha256 !== undefined) {
+      p.add(
+        `${key}.sha256`,
+        obj.sha256,
+        "belongs to an image URL, and okd-lab:bootImage.image is not set",
+        "set the image URL too, or remove the sha256 to use the installer's image",
+      );
+    }
+  } else if (image.startsWith("/") && /\.(xz|gz)$/.test(image)) {
+    const tool = image.endsWith(".xz") ? "unxz" : "gunzip";
+    p.add(
+      `${key}.image`,
+      image,
+      "a host path must be an uncompressed qcow2",
+      `run '${tool} ${image}' and point at the .qcow2, or give the http(s) URL and its sha256`,
+    );
+  } else if (image.startsWith("/") && !image.endsWith(".qcow2")) {
+    p.add(`${key}.image`, image, "a host path must be a .qcow2 image", "use the CoreOS qemu image (e.g. fedora-coreos-<version>-qemu.x86_64.qcow2)");
+  } else if (isUrl && !/\.qcow2(\.xz|\.gz)?$/.test(image.split(/[?#]/)[0])) {
+    p.add(
+      `${key}.image`,
+      image,
+      "a URL must name a .qcow2, .qcow2.xz or .qcow2.gz image",
+      "use the qemu image URL from 'openshift-install coreos print-stream-json'",
+    );
+  }
+  return { image, sha256, key };
 }
 
 /** `a.b.c.d/n` in plain decimal: no leading zeros, which some parsers read as octal. */

@@ -2,8 +2,9 @@
  * The real {@link HostProbe}: child processes, the file system and curl. Kept thin so that every
  * decision stays in the pure checks of `host/preflight.ts`.
  */
-import { spawnSync } from "node:child_process";
+import { spawnSync, SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { CommandResult, HostProbe, PathInfo, UrlAnswer } from "./preflight";
 
@@ -13,8 +14,31 @@ export const PROBE_TIMEOUT_SECONDS = 30;
 /** Seconds curl may take for one HEAD request, redirects included. */
 export const HEAD_TIMEOUT_SECONDS = 15;
 
-function run(cmd: string, args: string[]): CommandResult | undefined {
-  const result = spawnSync(cmd, args, { encoding: "utf8", timeout: PROBE_TIMEOUT_SECONDS * 1000, stdio: ["ignore", "pipe", "pipe"] });
+function run(cmd: string, args: string[], input?: string): CommandResult | undefined {
+  // Input goes in through a regular file, not a pipe: Node's pipes are sockets, which a program
+  // cannot reopen as /dev/stdin (`virsh cpu-baseline /dev/stdin` fails with ENXIO on one).
+  const inputDir = input === undefined ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), "okd-lab-probe-"));
+  let stdin: number | "ignore" = "ignore";
+  if (inputDir !== undefined) {
+    const file = path.join(inputDir, "stdin");
+    fs.writeFileSync(file, input!, { mode: 0o600 });
+    stdin = fs.openSync(file, "r");
+  }
+  let result: SpawnSyncReturns<string>;
+  try {
+    result = spawnSync(cmd, args, {
+      encoding: "utf8",
+      timeout: PROBE_TIMEOUT_SECONDS * 1000,
+      // This process's environment as the program sees it (also under a test runner's sandbox).
+      env: process.env,
+      stdio: [stdin, "pipe", "pipe"],
+      // Stream metadata is a few hundred kB.
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } finally {
+    if (typeof stdin === "number") fs.closeSync(stdin);
+    if (inputDir !== undefined) fs.rmSync(inputDir, { recursive: true, force: true });
+  }
   const error = result.error as NodeJS.ErrnoException | undefined;
   if (error?.code === "ENOENT") return undefined;
   if (error) return { status: -1, stdout: result.stdout ?? "", stderr: `${error.message}` };

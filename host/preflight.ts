@@ -7,7 +7,10 @@
 import * as path from "node:path";
 import { LabConfig, ROLE_MINIMUMS } from "../config/labConfig";
 import { RECORD_DIR } from "../ignition/installerScript";
+import { describeOs, okdBootImage, osOfImage, STREAM_IMAGE_JQ } from "../plan/bootImage";
 import { buildLabPlan, LabPlan } from "../plan/labPlan";
+import { BootImageError, BootImageRecord, chooseBootImage, cpuFix, describeRecord, installerBootImage } from "./bootImageChoice";
+import { cpuLevelOf, cpuShortfall, flagsFromCpuinfo, readHostCpu } from "./cpuLevel";
 
 /** `ok` passes, `warn` is printed but does not stop `npm run up`, `fail` does. */
 export type PreflightStatus = "ok" | "warn" | "fail";
@@ -48,8 +51,8 @@ export interface UrlAnswer {
 
 /** Everything the checks observe on the host. Relative paths are relative to the program directory. */
 export interface HostProbe {
-  /** Runs a program to completion; undefined when the program is not installed. */
-  run(cmd: string, args: string[]): CommandResult | undefined;
+  /** Runs a program to completion, with `input` on its stdin; undefined when the program is not installed. */
+  run(cmd: string, args: string[], input?: string): CommandResult | undefined;
   /** Absolute path of an executable found on PATH, e.g. `which("mkisofs")` = `/usr/bin/mkisofs`. */
   which(name: string): string | undefined;
   /** A text file's content, or undefined when it cannot be read. */
@@ -77,6 +80,8 @@ export interface PreflightContext {
   remoteHost?: string;
   /** Present once libvirt answered. */
   domains?: LibvirtDomains;
+  /** The cluster nodes' boot image (configured, or named by the installer), or why it is unknown; read once by {@link runPreflight}. */
+  bootImage?: BootImageRecord | { error: string };
 }
 
 /** Where libvirt keeps images; its SELinux type and AppArmor rules let QEMU read them (FACTS §2). */
@@ -85,17 +90,7 @@ export const LIBVIRT_IMAGES_DIR = "/var/lib/libvirt/images";
 /** The libvirt URI libvirt's own docs use for the system QEMU/KVM driver. */
 export const DEFAULT_LIBVIRT_URI = "qemu:///system";
 
-/**
- * x86-64-v2 as `/proc/cpuinfo` names the flags (`pni` is SSE3). EL9 and Fedora CoreOS glibc refuse
- * to start without it (FACTS §2, Domain.cpu).
- */
-export const X86_64_V2_FLAGS = ["cx16", "lahf_lm", "popcnt", "pni", "ssse3", "sse4_1", "sse4_2"] as const;
-
-/** x86-64-v3 on top of v2; EL10-based content needs it (FACTS §3, CPU). */
-export const X86_64_V3_FLAGS = ["avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"] as const;
-
-/** Fedora CoreOS release each OKD minor boots (FACTS §3, boot images); 4.16+ boots CentOS Stream CoreOS. */
-export const OKD_FCOS_RELEASE: Readonly<Record<number, number>> = { 12: 37, 13: 38, 14: 38, 15: 39 };
+export { X86_64_V2_FLAGS, X86_64_V3_FLAGS } from "./cpuLevel";
 
 /** Memory use above this share of MemAvailable is a warning. */
 export const MEMORY_WARN_RATIO = 0.9;
@@ -211,13 +206,35 @@ interface HostTool {
   why: string;
 }
 
-/** Programs `pulumi up` runs on this machine (local commands), given the config. */
-export function hostToolsFor(config: LabConfig): HostTool[] {
+/**
+ * The boot image the lab will use on a new stack: the configured one, else the one the installer
+ * names. (An existing lab keeps the image recorded in its outputs, which preflight cannot read.)
+ */
+export function resolveBootImage(config: LabConfig, probe: HostProbe): BootImageRecord | { error: string } {
+  try {
+    return config.bootImage.image !== undefined ? chooseBootImage(config, { labExists: false }, probe).record : installerBootImage(config, probe);
+  } catch (err) {
+    if (err instanceof BootImageError) return { error: err.message };
+    throw err;
+  }
+}
+
+function bootImageOf(ctx: PreflightContext, probe: HostProbe): BootImageRecord | { error: string } {
+  ctx.bootImage ??= resolveBootImage(ctx.config, probe);
+  return ctx.bootImage;
+}
+
+/** Programs `pulumi up` runs on this machine (local commands), given the config and the boot image. */
+export function hostToolsFor(config: LabConfig, bootImage?: BootImageRecord | { error: string }): HostTool[] {
   const tools: HostTool[] = [{ name: "dig", pkg: "bind-utils", why: "the readiness gate resolves api-int at the infra node with it" }];
-  if (isUrl(config.fcos.image)) {
-    const why = "fcos.image is a URL, fetched on this machine";
+  const image = bootImage && "image" in bootImage ? bootImage.image : config.bootImage.image;
+  if (image !== undefined && isUrl(image)) {
+    const what = config.bootImage.image === undefined ? "the boot image the installer names" : `${config.bootImage.key}.image`;
+    const why = `${what} is a URL, fetched on this machine`;
     tools.push({ name: "curl", pkg: "curl", why }, { name: "sha256sum", pkg: "coreutils", why });
-    if (new URL(config.fcos.image).pathname.endsWith(".xz")) tools.push({ name: "xz", pkg: "xz", why: "fcos.image is a .xz, decompressed on this machine" });
+    const pathname = new URL(image).pathname;
+    if (pathname.endsWith(".xz")) tools.push({ name: "xz", pkg: "xz", why: `${what} is a .xz, decompressed on this machine` });
+    if (pathname.endsWith(".gz")) tools.push({ name: "gzip", pkg: "gzip", why: `${what} is a .gz, decompressed on this machine` });
   }
   if (config.approveCsrs) {
     const why = "approveCsrs is on: the approval runs on this machine";
@@ -229,7 +246,7 @@ export function hostToolsFor(config: LabConfig): HostTool[] {
 /** Every program in {@link hostToolsFor} is on PATH. */
 export function checkHostTools(ctx: PreflightContext, probe: HostProbe): PreflightResult {
   const check = "tools";
-  const tools = hostToolsFor(ctx.config);
+  const tools = hostToolsFor(ctx.config, bootImageOf(ctx, probe));
   const missing = tools.filter((t) => probe.which(t.name) === undefined);
   if (missing.length === 0) return { check, status: "ok", detail: `${tools.map((t) => t.name).join(", ")} found` };
   return {
@@ -317,45 +334,23 @@ export function checkPool(ctx: PreflightContext, probe: HostProbe): PreflightRes
   return { check, status: "ok", detail: `${dir} ${exists}; no SELinux or AppArmor confinement found` };
 }
 
-/** The flags of the first CPU in `/proc/cpuinfo`. */
-function cpuFlags(probe: HostProbe): Set<string> | undefined {
-  const line = probe
-    .readFile("/proc/cpuinfo")
-    ?.split("\n")
-    .find((l) => /^flags\s*:/.test(l));
-  return line === undefined
-    ? undefined
-    : new Set(
-        line
-          .replace(/^flags\s*:/, "")
-          .trim()
-          .split(/\s+/),
-      );
-}
-
-/** The CPU offers x86-64-v2; says whether v3 (EL10-based content) is there too. */
+/**
+ * The libvirt host's CPU has the level the boot image needs (x86-64-v2 for Fedora CoreOS and
+ * CentOS Stream CoreOS 9, x86-64-v3 for CentOS Stream CoreOS 10). Read from /proc/cpuinfo when
+ * libvirt is local, from libvirt itself (`virsh capabilities`, `cpu-baseline --features`) when not.
+ */
 export function checkCpu(ctx: PreflightContext, probe: HostProbe): PreflightResult {
   const check = "cpu";
-  const remote = notCheckedRemote(check, ctx);
-  if (remote) return remote;
-  const flags = cpuFlags(probe);
-  if (flags === undefined) return { check, status: "warn", detail: "/proc/cpuinfo has no flags line; x86-64-v2 not checked" };
-  const missingV2 = X86_64_V2_FLAGS.filter((f) => !flags.has(f));
-  if (missingV2.length > 0) {
-    return {
-      check,
-      status: "fail",
-      detail: `the CPU lacks x86-64-v2 (missing ${missingV2.join(" ")}); Fedora CoreOS and AlmaLinux 9 do not start without it`,
-      fix: "run the lab on a Nehalem (2008) or newer CPU; on a nested host give this VM the host CPU (host-passthrough)",
-    };
-  }
-  const missingV3 = X86_64_V3_FLAGS.filter((f) => !flags.has(f));
-  if (missingV3.length === 0) return { check, status: "ok", detail: "x86-64-v2 and x86-64-v3" };
-  return {
-    check,
-    status: "ok",
-    detail: `x86-64-v2, enough for Fedora CoreOS and EL9; not x86-64-v3 (missing ${missingV3.join(" ")}), so EL10 / CentOS Stream 10 based content cannot run here`,
-  };
+  const image = bootImageOf(ctx, probe);
+  // Without a known image the lab still needs x86-64-v2 (its AlmaLinux 9 infra node).
+  const [needed, what] = "error" in image ? (["x86-64-v2", "the lab (its AlmaLinux 9 infra node)"] as const) : [image.cpuLevel, describeRecord(image)];
+  const cpu = readHostCpu(ctx.libvirtUri, ctx.remoteHost, probe);
+  if ("error" in cpu) return { check, status: "warn", detail: `${cpu.error}; the CPU was not checked against ${what} (${needed})` };
+  const shortfall = cpuShortfall(cpu, needed, what);
+  if (shortfall !== undefined) return { check, status: "fail", detail: shortfall, fix: cpuFix(needed) };
+  const level = cpuLevelOf(cpu.flags);
+  const note = level === "x86-64-v2" ? "; not x86-64-v3, so the newest OKD release it can run is 4.19 (4.20 and later boot CentOS Stream CoreOS 10)" : "";
+  return { check, status: "ok", detail: `${level} (${cpu.source}), enough for ${what}${note}` };
 }
 
 /**
@@ -366,7 +361,7 @@ export function checkKvm(ctx: PreflightContext, probe: HostProbe): PreflightResu
   const check = "kvm";
   const remote = notCheckedRemote(check, ctx);
   if (remote) return remote;
-  const flags = cpuFlags(probe) ?? new Set<string>();
+  const flags = flagsFromCpuinfo(probe.readFile("/proc/cpuinfo") ?? "") ?? new Set<string>();
   const vendor = flags.has("vmx") ? "vmx" : flags.has("svm") ? "svm" : undefined;
   if (probe.stat("/dev/kvm")) return { check, status: "ok", detail: `/dev/kvm present${vendor ? ` (${vendor})` : ""}` };
   if (vendor) {
@@ -382,23 +377,11 @@ export function checkKvm(ctx: PreflightContext, probe: HostProbe): PreflightResu
 }
 
 /** The openshift-install release from the first line of `openshift-install version`. */
-export function parseInstallerVersion(stdout: string): { version: string; minor: number; okd: boolean; scos: boolean } | undefined {
-  const match = /^openshift-install v?(4\.(\d+)\.\d+\S*)/m.exec(stdout);
+export function parseInstallerVersion(stdout: string): { version: string; major: number; minor: number; okd: boolean } | undefined {
+  const match = /^openshift-install v?((\d+)\.(\d+)\.\d+\S*)/m.exec(stdout);
   if (!match) return undefined;
-  const version = match[1];
-  const minor = Number(match[2]);
-  // OKD builds are named 4.y.z-0.okd-<date>; CentOS Stream CoreOS builds 4.y.z-0.okd-scos-<date>.
-  return { version, minor, okd: /okd/.test(version), scos: /okd-scos/.test(version) || minor >= 16 };
-}
-
-/**
- * The Fedora CoreOS release of an image from its file name or build path.
- * @example fcosReleaseOf("/var/lib/libvirt/images/fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2") // 38
- */
-export function fcosReleaseOf(image: string): number | undefined {
-  const file = isUrl(image) ? new URL(image).pathname : image;
-  const match = /fedora-coreos-(\d+)\./.exec(path.posix.basename(file)) ?? /\/builds\/(\d+)\.\d+/.exec(file);
-  return match ? Number(match[1]) : undefined;
+  // OKD builds read 4.y.z-0.okd-<date> (Fedora CoreOS releases) or 4.y.z-okd-scos.<n>.
+  return { version: match[1], major: Number(match[2]), minor: Number(match[3]), okd: /okd/.test(match[1]) };
 }
 
 /** The installer, resolved: a path when it contains a slash, otherwise looked up on PATH. */
@@ -407,14 +390,13 @@ function resolveInstaller(installer: string, probe: HostProbe): string | undefin
   return probe.which(installer);
 }
 
-/** openshift-install is there and its release boots the Fedora CoreOS release of `fcos.image`. */
+/** openshift-install is there, and its release boots the configured boot image (when one is configured). */
 export function checkInstaller(ctx: PreflightContext, probe: HostProbe): PreflightResult {
   const check = "installer";
   const { installer, assetsDir } = ctx.config.okd;
-  const image = ctx.config.fcos.image;
-  const imageName = path.posix.basename(isUrl(image) ? new URL(image).pathname : image);
+  const { image, key } = ctx.config.bootImage;
   const printStream = (bin: string) =>
-    `set okd-lab:fcos.image to the image the installer names: ${bin} coreos print-stream-json | jq -r '.architectures.x86_64.artifacts.qemu.formats["qcow2.xz"].disk'`;
+    `unset okd-lab:${key}.image to boot the image the installer names, or set okd-lab:bootImage.image and .sha256 to what '${bin} coreos print-stream-json | jq -r '${STREAM_IMAGE_JQ}'' prints`;
   const resolved = resolveInstaller(installer, probe);
   if (resolved === undefined) {
     const where = installer.includes("/") ? `${installer} does not exist` : `${installer} is not on PATH`;
@@ -458,39 +440,38 @@ export function checkInstaller(ctx: PreflightContext, probe: HostProbe): Preflig
       fix: "use the OKD installer from https://github.com/okd-project/okd/releases",
     };
   }
-  const fcos = fcosReleaseOf(image);
-  if (version.scos) {
-    const detail = `${name} boots CentOS Stream CoreOS (OKD 4.16+ and okd-scos builds)`;
-    return fcos !== undefined
-      ? {
-          check,
-          status: "fail",
-          detail: `${detail}; the Fedora CoreOS ${fcos} image ${imageName} does not pair with it`,
-          fix: `use an OKD 4.12-4.15 installer, or ${printStream(resolved)}`,
-        }
-      : { check, status: "warn", detail: `${detail}; make sure ${imageName} is the image it names`, fix: printStream(resolved) };
+  const release = okdBootImage(version.major, version.minor);
+  if (release === undefined) {
+    return { check, status: "warn", detail: `no known boot image for ${name} (known: OKD 4.12 and later)`, fix: printStream(resolved) };
   }
-  const wanted = OKD_FCOS_RELEASE[version.minor];
-  if (wanted === undefined) {
-    return { check, status: "warn", detail: `no known Fedora CoreOS pairing for ${name} (known: OKD 4.12-4.15)`, fix: printStream(resolved) };
+  const boots = `${name} boots ${describeOs(release.boot)}${release.pivot ? ` and pivots the nodes to ${describeOs(release.pivot)}` : ""}`;
+  if (image === undefined) {
+    const named = bootImageOf(ctx, probe);
+    if ("error" in named) return { check, status: "warn", detail: `${boots}; it names no usable boot image (see boot-image)` };
+    const matches = named.os?.family === release.boot.family && named.os.major === release.boot.major;
+    return matches
+      ? { check, status: "ok", detail: `${resolved}: ${boots}; the boot image comes from it: ${describeRecord(named)}` }
+      : { check, status: "warn", detail: `${boots}, but it names ${describeRecord(named)}: a release this table does not know yet; its own image is used` };
   }
-  if (fcos === undefined) {
+  const imageName = path.posix.basename(isUrl(image) ? new URL(image).pathname : image);
+  const os = osOfImage(image);
+  if (os === undefined) {
     return {
       check,
       status: "warn",
-      detail: `${name} boots Fedora CoreOS ${wanted}, but the release of ${imageName} cannot be read from its name`,
-      fix: `keep the released file name (fedora-coreos-${wanted}.<date>.<n>.<n>-qemu.x86_64.qcow2), or ${printStream(resolved)}`,
+      detail: `${boots}, but the release of ${imageName} (okd-lab:${key}.image) cannot be read from its name`,
+      fix: `keep the released file name (e.g. ${release.boot.family === "fcos" ? `fedora-coreos-${release.boot.major}.<date>.3.0-qemu.x86_64.qcow2` : `scos-${release.boot.major}.0.<date>-0-qemu.x86_64.qcow2`}), or ${printStream(resolved)}`,
     };
   }
-  if (fcos !== wanted) {
+  if (os.family !== release.boot.family || os.major !== release.boot.major) {
     return {
       check,
       status: "fail",
-      detail: `${name} boots Fedora CoreOS ${wanted}, but okd-lab:fcos.image is Fedora CoreOS ${fcos} (${imageName})`,
+      detail: `${boots}, but okd-lab:${key}.image is ${describeOs(os)} (${imageName})`,
       fix: printStream(resolved),
     };
   }
-  return { check, status: "ok", detail: `${resolved}: ${name} pairs with Fedora CoreOS ${fcos} (${imageName})` };
+  return { check, status: "ok", detail: `${resolved}: ${name} pairs with ${describeOs(os)} (${imageName})` };
 }
 
 /** A boot image: a readable host file, or a URL that answers. */
@@ -526,16 +507,38 @@ export function checkInfraImage(ctx: PreflightContext, probe: HostProbe): Prefli
   );
 }
 
-/** The Fedora CoreOS image of the cluster nodes. */
-export function checkFcosImage(ctx: PreflightContext, probe: HostProbe): PreflightResult {
-  const installer = ctx.config.okd.installer;
-  return checkImage(
-    "fcos-image",
-    "fcos.image",
-    ctx.config.fcos.image,
-    probe,
-    `download the qemu image '${installer} coreos print-stream-json' names, unxz it to that path, or set okd-lab:fcos.image to its URL and okd-lab:fcos.sha256`,
-  );
+/** The boot image of the cluster nodes: the configured file or URL, or the one the installer names. */
+export function checkBootImage(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "boot-image";
+  const { installer, assetsDir } = ctx.config.okd;
+  const { image, key } = ctx.config.bootImage;
+  if (image !== undefined) {
+    const unpack = "unxz (or gunzip)";
+    return checkImage(
+      check,
+      `${key}.image`,
+      image,
+      probe,
+      `download the qemu image '${installer} coreos print-stream-json' names, ${unpack} it to that path, or set okd-lab:${key}.image to its URL and okd-lab:${key}.sha256`,
+    );
+  }
+  const named = bootImageOf(ctx, probe);
+  if ("error" in named) {
+    // A lab whose assets exist keeps the image recorded in its stack outputs.
+    const reused = probe.stat(path.posix.join(assetsDir, RECORD_DIR, "install-config.sha256")) !== undefined;
+    const [sentence, fix] = named.error.split(" Fix: ");
+    const detail = sentence.replace(/\.$/, "");
+    return reused
+      ? {
+          check,
+          status: "warn",
+          detail: `${detail}; fine for the existing lab in ${assetsDir}, which keeps the image recorded in its stack outputs`,
+          fix: fix?.replace(/\.$/, ""),
+        }
+      : { check, status: "fail", detail, fix: fix?.replace(/\.$/, "") };
+  }
+  const result = checkImage(check, `${key}.image`, named.image, probe, "");
+  return { ...result, detail: `${describeRecord(named)} from the installer: ${result.detail}` };
 }
 
 /** The lab's VMs that do not exist (disk) or run (memory) yet: only they take new resources. */
@@ -784,7 +787,7 @@ export const PREFLIGHT_CHECKS: readonly ((ctx: PreflightContext, probe: HostProb
   checkKvm,
   checkInstaller,
   checkInfraImage,
-  checkFcosImage,
+  checkBootImage,
   checkMemory,
   checkDisk,
 ];
@@ -806,6 +809,7 @@ export function runPreflight(config: LabConfig, libvirtUri: string | undefined, 
   const [libvirt, ...rest] = PREFLIGHT_CHECKS;
   const first = libvirt(ctx, probe);
   if (first.status === "ok" && libvirtUri !== undefined) ctx.domains = listDomains(libvirtUri, probe);
+  ctx.bootImage = resolveBootImage(config, probe);
   return [first, ...rest.map((check) => check(ctx, probe))];
 }
 

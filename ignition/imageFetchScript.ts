@@ -1,18 +1,23 @@
 /**
- * Bash scripts that fetch the Fedora CoreOS qemu image onto the libvirt host, verified and
- * uncompressed, and remove it again.
+ * Bash scripts that fetch the CoreOS qemu image onto the libvirt host, verified and uncompressed,
+ * and remove it again.
  *
- * The libvirt provider uploads a volume source as is, without decompression, and FCOS ships
- * `.qcow2.xz` (FACTS §2, §3), so the image is prepared by a `local.Command` first. Pure: arguments
- * in, script text out.
+ * The libvirt provider uploads a volume source as is, without decompression (FACTS §2); Fedora
+ * CoreOS ships `.qcow2.xz`, CentOS Stream CoreOS `.qcow2.gz` (the stream metadata's qemu formats,
+ * openshift/installer data/data/coreos/scos.json), so the image is prepared by a `local.Command`
+ * first. Pure: arguments in, script text out.
  */
 
 /** Inputs of {@link renderImageFetchScript}. */
 export interface ImageFetchArgs {
-  /** http(s) URL of a `.qcow2` or `.qcow2.xz`, e.g. from `openshift-install coreos print-stream-json`. */
+  /** http(s) URL of a `.qcow2`, `.qcow2.xz` or `.qcow2.gz`, e.g. from `openshift-install coreos print-stream-json`. */
   url: string;
-  /** sha256 of the file at `url` (the compressed file for `.xz`), 64 lowercase hex digits. */
+  /** sha256 of the file at `url` (the compressed file for `.xz`/`.gz`), 64 lowercase hex digits. */
   sha256: string;
+  /** sha256 of the decompressed image (the stream's `uncompressed-sha256`), checked after decompression when given. */
+  uncompressedSha256?: string;
+  /** What to check when the download's sha256 differs, e.g. `check okd-lab:bootImage.sha256 against the image's published checksum`. */
+  checkHint?: string;
   /** Absolute path of the uncompressed qcow2 on the libvirt host, e.g. `/var/lib/libvirt/images/okd-lab/fcos.qcow2`. */
   dest: string;
 }
@@ -37,11 +42,12 @@ function checkDest(dest: string): void {
  * When `dest` exists and `<dest>.source-sha256` records the same sha256, it is reused. Otherwise
  * curl downloads to a temporary file next to `dest` (same filesystem, so the final `mv` is atomic),
  * the sha256 is checked (on mismatch the download is deleted and the script exits 1 naming the
- * expected and actual digests), a `.xz` is decompressed with `xz -d`, the image is moved into place
- * and the sidecar written. The path of the image is printed on stdout; progress goes to stderr.
+ * expected and actual digests), a `.xz` is decompressed with `xz -d` and a `.gz` with `gzip -d`,
+ * the decompressed image is checked against `uncompressedSha256` when given, the image is moved
+ * into place and the sidecar written. The path of the image is printed on stdout; progress goes to stderr.
  * @param args URL, expected sha256 and destination path.
  * @returns the bash script text, starting with `set -euo pipefail`.
- * @throws Error when the URL is not http(s), the sha256 is not 64 lowercase hex digits, or `dest` is not absolute.
+ * @throws Error when the URL is not http(s), a sha256 is not 64 lowercase hex digits, or `dest` is not absolute.
  */
 export function renderImageFetchScript(args: ImageFetchArgs): string {
   let pathname: string;
@@ -52,11 +58,12 @@ export function renderImageFetchScript(args: ImageFetchArgs): string {
   } catch {
     throw new Error(`image URL ${JSON.stringify(args.url)} must be an http(s) URL`);
   }
-  if (!/^[0-9a-f]{64}$/.test(args.sha256)) {
-    throw new Error(`image sha256 ${JSON.stringify(args.sha256)} must be 64 lowercase hex digits`);
+  for (const digest of [args.sha256, ...(args.uncompressedSha256 === undefined ? [] : [args.uncompressedSha256])]) {
+    if (!/^[0-9a-f]{64}$/.test(digest)) throw new Error(`image sha256 ${JSON.stringify(digest)} must be 64 lowercase hex digits`);
   }
   checkDest(args.dest);
-  const compressed = pathname.endsWith(".xz");
+  const decompress = pathname.endsWith(".xz") ? "xz" : pathname.endsWith(".gz") ? "gzip" : undefined;
+  const checkHint = args.checkHint ?? "check okd-lab:bootImage.sha256 against the image's published checksum";
 
   const lines = [
     "set -euo pipefail",
@@ -79,12 +86,22 @@ export function renderImageFetchScript(args: ImageFetchArgs): string {
     'curl --fail --location --silent --show-error --retry 5 --retry-delay 5 --retry-connrefused --connect-timeout 30 --output "$download" -- "$url"',
     "actual=$(sha256sum -- \"$download\" | cut -d' ' -f1)",
     'if [[ "$actual" != "$want" ]]; then',
-    '  log "ERROR: sha256 mismatch for $url: expected $want, got $actual. The download was deleted; check okd-lab:fcos.sha256 against the image\'s published checksum."',
+    `  log "ERROR: sha256 mismatch for $url: expected $want, got $actual. The download was deleted; ${checkHint.replace(/["$`\\]/g, "\\$&")}."`,
     "  exit 1",
     "fi",
-    ...(compressed
-      ? ['log "decompressing with xz"', 'xz --decompress --stdout -- "$download" > "$unpacked"', 'rm -f -- "$download"']
+    ...(decompress
+      ? [`log "decompressing with ${decompress}"`, `${decompress} --decompress --stdout -- "$download" > "$unpacked"`, 'rm -f -- "$download"']
       : ['mv -f -- "$download" "$unpacked"']),
+    ...(args.uncompressedSha256 === undefined
+      ? []
+      : [
+          `want_unpacked=${shellQuote(args.uncompressedSha256)}`,
+          "actual=$(sha256sum -- \"$unpacked\" | cut -d' ' -f1)",
+          'if [[ "$actual" != "$want_unpacked" ]]; then',
+          '  log "ERROR: the decompressed image of $url has sha256 $actual, not $want_unpacked (uncompressed-sha256). It was deleted."',
+          "  exit 1",
+          "fi",
+        ]),
     "# Drop the old record first: a crash between the two moves then leads to a fresh download, never to",
     "# a new image trusted under an old record.",
     'rm -f -- "$sidecar"',

@@ -3,6 +3,7 @@
  * `main` so that expected errors print a message and an exit code, never a stack trace.
  */
 import { LabConfigError } from "../config/labConfig";
+import { BootImageError } from "../host/bootImageChoice";
 import { UsageError } from "./stackFile";
 
 export { UsageError };
@@ -61,7 +62,7 @@ export function runCli(module: NodeJS.Module, usage: string, main: () => Promise
         }
         // Pulumi's RunError (an expected failure, e.g. assets that do not match) carries this marker.
         const isRunError = typeof err === "object" && err !== null && (err as { __pulumiRunError?: boolean }).__pulumiRunError === true;
-        if (err instanceof LabConfigError || isRunError) {
+        if (err instanceof LabConfigError || err instanceof BootImageError || isRunError) {
           console.error((err as Error).message);
           process.exit(2);
         }

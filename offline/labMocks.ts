@@ -10,6 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { parseLabConfig } from "../config/labConfig";
+import type { HostProbe } from "../host/preflight";
 import { offlineRoleConfigs } from "../ignition/offlineAssets";
 import { buildLabPlan } from "../plan/labPlan";
 import { splitStackConfig } from "./stackFile";
@@ -79,6 +80,13 @@ export interface LabRunOptions {
   preview?: boolean;
   /** Compare the host's installer assets with the config, as `pulumi up` does (default false). */
   checkHostAssets?: boolean;
+  /**
+   * The host the preparation step asks (the installer's stream metadata; the CPU when
+   * `checkHostCpu`); default this machine, where the configured installer runs for real.
+   */
+  hostProbe?: HostProbe;
+  /** Check the CPU against the boot image, as `pulumi up` does (default false: the render is not on the libvirt host). */
+  checkHostCpu?: boolean;
   /** Filled with every registration as it happens, also when the program throws. */
   recorder?: RecordedResource[];
 }
@@ -264,7 +272,11 @@ export async function runLabUnderMocks(options: LabRunOptions): Promise<LabRun> 
     // Loaded after setMocks, as Pulumi's mocks require.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { createLab } = require("../lab") as typeof import("../lab");
-    const result = await createLab({ checkHostAssets: options.checkHostAssets ?? false });
+    const result = await createLab({
+      checkHostAssets: options.checkHostAssets ?? false,
+      probe: options.hostProbe,
+      checkHostCpu: options.checkHostCpu ?? false,
+    });
     const outputs: Record<string, unknown> = {};
     if (!options.preview) {
       for (const [key, value] of Object.entries(result)) {

@@ -6,7 +6,8 @@
  * Every decision rests on how the libvirt provider (terraform-provider-libvirt v0.8.1) applies a
  * change; the facts are cited next to the rule that encodes them.
  */
-import { FcosConfig, LabConfig, Role } from "../config/labConfig";
+import { LabConfig, Role } from "../config/labConfig";
+import { BootImageRecord, readBootImageRecord } from "./bootImage";
 import { LabPlan } from "./labPlan";
 
 /** One VM as the `nodes` stack output records it. */
@@ -24,8 +25,8 @@ export interface DeployedVm {
 export interface BaseImages {
   /** AlmaLinux 9 image (URL or host path) of the infra base volume. */
   infra: string;
-  /** Fedora CoreOS image of the FCOS base volume, with its sha256 when it is a URL. */
-  fcos: FcosConfig;
+  /** CoreOS image of the nodes' base volume: its source, digests, OS and the CPU level it needs. */
+  fcos: BootImageRecord;
 }
 
 /** What the stack last deployed, read back from its outputs (`nodes`, `lab`, `baseImages`). */
@@ -68,11 +69,8 @@ export function readDeployedLab(outputs: Record<string, unknown>): DeployedLab |
   );
   const lab = isObject(outputs[LAB_OUTPUT]) ? (outputs[LAB_OUTPUT] as Record<string, unknown>) : {};
   const images = outputs[BASE_IMAGES_OUTPUT];
-  const fcos = isObject(images) && isObject(images.fcos) && isString(images.fcos.image) ? images.fcos : undefined;
-  const baseImages =
-    isObject(images) && isString(images.infra) && fcos
-      ? { infra: images.infra, fcos: { image: fcos.image as string, ...(isString(fcos.sha256) ? { sha256: fcos.sha256 } : {}) } }
-      : undefined;
+  const fcos = isObject(images) ? readBootImageRecord(images.fcos) : undefined;
+  const baseImages = isObject(images) && isString(images.infra) && fcos ? { infra: images.infra, fcos } : undefined;
   return {
     vms,
     cluster: pair(lab.cluster, ["name", "baseDomain"]),
@@ -126,9 +124,10 @@ const NEW_LAB = "build a new lab instead: npm run destroy, then npm run up";
 /**
  * Compares the deployed lab with this run's plan.
  * @param previous the stack's last deployment; undefined for a new stack (nothing to guard).
+ * @param bootImage the nodes' boot image this run would use (configured, or named by the installer).
  */
-export function guardChanges(previous: DeployedLab | undefined, plan: LabPlan, config: LabConfig): GuardResult {
-  const configured: BaseImages = { infra: config.infra.image, fcos: config.fcos };
+export function guardChanges(previous: DeployedLab | undefined, plan: LabPlan, config: LabConfig, bootImage: BootImageRecord): GuardResult {
+  const configured: BaseImages = { infra: config.infra.image, fcos: bootImage };
   if (previous === undefined) return { refused: [], announced: [], notices: [], baseImages: configured };
   const refused: string[] = [];
   const announced: string[] = [];
@@ -220,7 +219,7 @@ export function guardChanges(previous: DeployedLab | undefined, plan: LabPlan, c
     }
   }
 
-  return { refused, announced, notices, baseImages: chooseBaseImages(previous, configured, notices) };
+  return { refused, announced, notices, baseImages: chooseBaseImages(previous, configured, config.bootImage.key, notices) };
 }
 
 /** A VM this stack has not deployed yet, against the VMs it runs. */
@@ -251,7 +250,7 @@ function newVmConflicts(vm: PlannedVm, deployed: DeployedVm[], kept: Set<string>
  * built from (every root disk overlays them, so a new base would replace every VM). A different
  * image in config is reported, not applied.
  */
-function chooseBaseImages(previous: DeployedLab, configured: BaseImages, notices: string[]): BaseImages {
+function chooseBaseImages(previous: DeployedLab, configured: BaseImages, configKey: string, notices: string[]): BaseImages {
   const recorded = previous.baseImages;
   if (recorded === undefined) return configured;
   if (recorded.infra !== configured.infra) {
@@ -261,7 +260,7 @@ function chooseBaseImages(previous: DeployedLab, configured: BaseImages, notices
   }
   if (recorded.fcos.image !== configured.fcos.image || (recorded.fcos.sha256 ?? "") !== (configured.fcos.sha256 ?? "")) {
     notices.push(
-      `okd-lab:fcos.image: ${q(recorded.fcos.image)} -> ${q(configured.fcos.image)}: kept at ${q(recorded.fcos.image)}: the boot image is chosen once per lab (README, "A new boot image").`,
+      `okd-lab:${configKey}.image: ${q(recorded.fcos.image)} -> ${q(configured.fcos.image)}: kept at ${q(recorded.fcos.image)}: the boot image is chosen once per lab (README, "A new boot image").`,
     );
   }
   return recorded;

@@ -129,6 +129,9 @@ async function main(): Promise<number> {
   for (const warning of run.warnings) console.error(`warning: ${warning}`);
   console.log(`rendered stack ${options.stack} into ${options.out}: ${run.resources.length} resources, ${written.length} files`);
   console.log("offline render: openshift-install cannot run here; the Ignition role configs are stand-ins of the real shape made for the render");
+  const boot = (run.outputs.baseImages as { fcos?: { source?: string; image?: string } } | undefined)?.fcos;
+  const origin: Record<string, string> = { installer: "named by the configured installer", config: "configured", seed: "the seed's default, kept by this lab" };
+  if (boot?.image) console.log(`boot image (${origin[boot.source ?? ""] ?? boot.source}): ${boot.image}`);
   if (skipped.length > 0) console.log(`secret artifacts not written (pass --show-secrets): ${skipped.join(", ")}`);
   return 0;
 }

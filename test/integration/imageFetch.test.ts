@@ -1,6 +1,8 @@
 /**
- * The image fetch script run for real with bash, curl, sha256sum and xz against an HTTP server on
- * 127.0.0.1 that this test starts; the "image" is random bytes compressed with the xz CLI.
+ * The image fetch script run for real with bash, curl, sha256sum, xz and gzip against an HTTP
+ * server on 127.0.0.1 that this test starts; the "image" is random bytes compressed with the xz
+ * and gzip CLIs. The last block takes the URL and digests from the stand-in installer's
+ * `coreos print-stream-json`, as the program does.
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -9,7 +11,10 @@ import * as http from "node:http";
 import { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { installerBootImage } from "../../host/bootImageChoice";
+import { realHostProbe } from "../../host/hostProbe";
 import { renderImageFetchScript, renderImageRemoveScript, SOURCE_SHA256_SUFFIX } from "../../ignition/imageFetchScript";
+import { parseLabConfig } from "../../config/labConfig";
 import { requireTool, run } from "./tools";
 
 interface Result {
@@ -42,6 +47,7 @@ const requests = new Map<string, number>();
 const served = new Map<string, Buffer>();
 let image: Buffer;
 let imageXz: Buffer;
+let imageGz: Buffer;
 let otherImage: Buffer;
 
 beforeAll(async () => {
@@ -50,6 +56,7 @@ beforeAll(async () => {
     ["curl", "curl"],
     ["sha256sum", "coreutils"],
     ["xz", "xz-utils"],
+    ["gzip", "gzip"],
   ];
   for (const [tool, pkg] of packages) requireTool(tool, pkg);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "okd-lab-image-fetch-"));
@@ -57,8 +64,14 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(dir, "fcos.qcow2"), image);
   expect(run(requireTool("xz", "xz-utils"), ["--keep", "--force", path.join(dir, "fcos.qcow2")]).status).toBe(0);
   imageXz = fs.readFileSync(path.join(dir, "fcos.qcow2.xz"));
+  expect(run(requireTool("gzip", "gzip"), ["--keep", "--force", path.join(dir, "fcos.qcow2")]).status).toBe(0);
+  imageGz = fs.readFileSync(path.join(dir, "fcos.qcow2.gz"));
   otherImage = randomBytes(64 * 1024);
   served.set("/fcos.qcow2.xz", imageXz);
+  served.set("/scos.qcow2.gz", imageGz);
+  // Where the stand-in installer's stream metadata points (FAKE_OPENSHIFT_INSTALL_IMAGE_BASE).
+  served.set("/stream/scos-9.0.20250515-0-qemu.x86_64.qcow2.gz", imageGz);
+  served.set("/stream/fedora-coreos-39.20231101.3.0-qemu.x86_64.qcow2.xz", imageXz);
   served.set("/other.qcow2", otherImage);
   server = http.createServer((req, res) => {
     const url = req.url ?? "";
@@ -133,7 +146,7 @@ describe("renderImageFetchScript", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain(
-      `okd-lab image: ERROR: sha256 mismatch for ${base}/fcos.qcow2.xz: expected ${wrong}, got ${sha256(imageXz)}. The download was deleted; check okd-lab:fcos.sha256 against the image's published checksum.`,
+      `okd-lab image: ERROR: sha256 mismatch for ${base}/fcos.qcow2.xz: expected ${wrong}, got ${sha256(imageXz)}. The download was deleted; check okd-lab:bootImage.sha256 against the image's published checksum.`,
     );
     expect(leftovers(destDir)).toEqual([]);
     expect(fs.readFileSync(dest).equals(otherImage)).toBe(true);
@@ -167,6 +180,15 @@ describe("renderImageFetchScript", () => {
     expect(() => renderImageFetchScript(args)).toThrow(message);
   });
 
+  it("decompresses a .gz with gzip, decided from the URL path", () => {
+    expect(renderImageFetchScript({ url: "https://example.test/scos.qcow2.gz?sig=1", sha256: "a".repeat(64), dest: "/x/scos.qcow2" })).toContain(
+      'gzip --decompress --stdout -- "$download" > "$unpacked"',
+    );
+    expect(renderImageFetchScript({ url: "https://example.test/scos.qcow2?name=a.gz", sha256: "a".repeat(64), dest: "/x/scos.qcow2" })).not.toContain(
+      "--decompress",
+    );
+  });
+
   it("decides decompression from the URL path, not from a query string", () => {
     expect(renderImageFetchScript({ url: "https://example.test/fcos.qcow2.xz?sig=1", sha256: "a".repeat(64), dest: "/x/fcos.qcow2" })).toContain(
       "xz --decompress",
@@ -174,6 +196,90 @@ describe("renderImageFetchScript", () => {
     expect(renderImageFetchScript({ url: "https://example.test/fcos.qcow2?name=a.xz", sha256: "a".repeat(64), dest: "/x/fcos.qcow2" })).not.toContain(
       "xz --decompress",
     );
+  });
+});
+
+describe("renderImageFetchScript with .gz images and the stream's uncompressed-sha256", () => {
+  it("downloads, verifies and decompresses a .gz image, checking the decompressed digest", async () => {
+    const destDir = path.join(dir, "pool-gz");
+    const dest = path.join(destDir, "image.qcow2");
+    const result = await runAsync(renderImageFetchScript({ url: `${base}/scos.qcow2.gz`, sha256: sha256(imageGz), uncompressedSha256: sha256(image), dest }));
+    expect(result.stderr).toContain("decompressing with gzip");
+    expect(result.code).toBe(0);
+    expect(fs.readFileSync(dest).equals(image)).toBe(true);
+    expect(fs.readFileSync(dest + SOURCE_SHA256_SUFFIX, "utf8")).toBe(`${sha256(imageGz)}\n`);
+    expect(leftovers(destDir)).toEqual([]);
+  });
+
+  it("refuses a .gz download whose sha256 differs, with the hint the caller gave", async () => {
+    const destDir = path.join(dir, "pool-gz-bad");
+    const dest = path.join(destDir, "image.qcow2");
+    const wrong = "cd".repeat(32);
+    const checkHint = "the digest comes from the installer's stream metadata: the mirror served another file; try again later";
+    const result = await runAsync(renderImageFetchScript({ url: `${base}/scos.qcow2.gz`, sha256: wrong, dest, checkHint }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `okd-lab image: ERROR: sha256 mismatch for ${base}/scos.qcow2.gz: expected ${wrong}, got ${sha256(imageGz)}. The download was deleted; ${checkHint}.`,
+    );
+    expect(fs.readdirSync(destDir)).toEqual([]);
+  });
+
+  it.each([
+    ["xz", "/fcos.qcow2.xz", () => imageXz],
+    ["gzip", "/scos.qcow2.gz", () => imageGz],
+  ])("refuses a %s image whose decompressed sha256 differs from uncompressed-sha256, keeping nothing", async (_tool, file, body) => {
+    const destDir = path.join(dir, `pool-unpacked-${_tool}`);
+    const dest = path.join(destDir, "image.qcow2");
+    const wrong = "ef".repeat(32);
+    const result = await runAsync(renderImageFetchScript({ url: `${base}${file}`, sha256: sha256(body()), uncompressedSha256: wrong, dest }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `okd-lab image: ERROR: the decompressed image of ${base}${file} has sha256 ${sha256(image)}, not ${wrong} (uncompressed-sha256). It was deleted.`,
+    );
+    expect(fs.readdirSync(destDir)).toEqual([]);
+  });
+});
+
+describe("the image the stand-in installer names, fetched as the program does", () => {
+  const installer = path.join(__dirname, "..", "fixtures", "fake-openshift-install");
+  const config = parseLabConfig({ okd: { installer } }, "dev").config;
+
+  /** Asks the stand-in installer of `version` (with loopback locations and these digests) for its image. */
+  function askInstaller(version: string, env: Record<string, string>) {
+    const saved = { ...process.env };
+    Object.assign(process.env, { FAKE_OPENSHIFT_INSTALL_VERSION: version, FAKE_OPENSHIFT_INSTALL_IMAGE_BASE: `${base}/stream`, ...env });
+    let record;
+    try {
+      record = installerBootImage(config, realHostProbe());
+    } finally {
+      process.env = saved;
+    }
+    // Network rule: nothing but the loopback server may be fetched.
+    if (!record.image.startsWith(`${base}/stream/`)) throw new Error(`the stand-in installer named ${record.image}, not the loopback server`);
+    return record;
+  }
+
+  it.each([
+    ["4.19.0-okd-scos.1", "scos", () => imageGz],
+    ["4.18.0-okd-scos.5", "fcos", () => imageXz],
+  ])("OKD %s: fetches the %s image with the stream's digests", async (version, family, body) => {
+    const record = askInstaller(version, { FAKE_OPENSHIFT_INSTALL_SHA256: sha256(body()), FAKE_OPENSHIFT_INSTALL_UNCOMPRESSED_SHA256: sha256(image) });
+    expect(record.os?.family).toBe(family);
+    const dest = path.join(dir, `pool-stream-${family}`, "image.qcow2");
+    const result = await runAsync(renderImageFetchScript({ url: record.image, sha256: record.sha256!, uncompressedSha256: record.uncompressedSha256, dest }));
+    expect(result.code).toBe(0);
+    expect(fs.readFileSync(dest).equals(image)).toBe(true);
+  });
+
+  it("stops on a stream whose sha256 does not match what the mirror serves", async () => {
+    const record = askInstaller("4.19.0-okd-scos.1", { FAKE_OPENSHIFT_INSTALL_SHA256: "0".repeat(64) });
+    const dest = path.join(dir, "pool-stream-bad", "image.qcow2");
+    const result = await runAsync(renderImageFetchScript({ url: record.image, sha256: record.sha256!, uncompressedSha256: record.uncompressedSha256, dest }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `sha256 mismatch for ${base}/stream/scos-9.0.20250515-0-qemu.x86_64.qcow2.gz: expected ${"0".repeat(64)}, got ${sha256(imageGz)}`,
+    );
+    expect(fs.existsSync(dest)).toBe(false);
   });
 });
 

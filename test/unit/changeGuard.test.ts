@@ -204,9 +204,19 @@ describe("boot images are chosen once per lab", () => {
   it("records the base volumes' images in the stack outputs", () => {
     expect(deployed.outputs.baseImages).toEqual({
       infra: "https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/AlmaLinux-9-GenericCloud-latest.x86_64.qcow2",
-      fcos: { image: "/var/lib/libvirt/images/fedora-coreos-38.qcow2" },
+      fcos: { source: "config", image: "/var/lib/libvirt/images/fedora-coreos-38.qcow2", os: { family: "fcos", major: 38 }, cpuLevel: "x86-64-v2" },
     });
   });
+
+  it("reads back a record of the first shape ({image, sha256}) and keeps it", async () => {
+    const outputs = {
+      ...deployed.outputs,
+      baseImages: { infra: (deployed.outputs.baseImages as { infra: string }).infra, fcos: { image: "/var/lib/libvirt/images/fedora-coreos-38.qcow2" } },
+    };
+    const run = await runLabUnderMocks({ stack: "dev", config: { ...devConfig(), ...newImage }, previousOutputs: outputs });
+    expect(diffRuns(deployed, run)).toEqual({ created: [], deleted: [], updated: {} });
+    expect(run.outputs.baseImages).toEqual(deployed.outputs.baseImages);
+  }, 30000);
 
   it("a later image in config does not replace the base volume: the recorded one is reused, and the run says so", async () => {
     const run = await update(newImage);

@@ -12,7 +12,7 @@ import {
 import { seedRawConfig, TEST_COREDNS_SHA256 } from "../fixtures/labs";
 
 /** The `okd-lab` keys one problem line lists when a top-level key is unknown. */
-const TOP_LEVEL_KEYS = "cluster, network, pool, infra, bootstrap, masters, workers, sshAuthorizedKeys, okd, fcos, approveCsrs, recreateNodes";
+const TOP_LEVEL_KEYS = "cluster, network, pool, infra, bootstrap, masters, workers, sshAuthorizedKeys, okd, bootImage, fcos, approveCsrs, recreateNodes";
 const INFRA_KEYS = "name, ip, vcpu, memoryMiB, diskGiB, image, dnsForwarders, ntpServers, haproxyMaxconn, coredns";
 const DNS_LABEL_RULE = "must be a DNS label (lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')";
 const FCOS_URL = "https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/38.20230918.3.0/x86_64/fcos-qemu.qcow2.xz";
@@ -461,10 +461,10 @@ describe("parseLabConfig collects every problem before throwing", () => {
     ]);
   });
 
-  it("an empty stack config is the seed lab: every key has a default", () => {
+  it("an empty stack config is the seed lab, booting the image the installer names", () => {
     const { config } = parseLabConfig({}, "dev");
     expect(config.infra.coredns).toEqual({ version: "1.11.1", sha256: "f96cdee0934c5c12a28bb0fb080bed688fdd7bfdeae2f64984f02bdec2d65498" });
-    expect(config.fcos).toEqual({ image: "/var/lib/libvirt/images/fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2", sha256: undefined });
+    expect(config.bootImage).toEqual({ image: undefined, sha256: undefined, key: "bootImage" });
     expect(config.network.cidr).toBe("10.56.0.0/24");
     expect(config.masters.map((m) => m.ip)).toEqual(["10.56.0.12"]);
   });
@@ -510,7 +510,7 @@ describe("parseLabConfig applies defaults", () => {
     expect(config.workers).toEqual([{ name: "worker", ip: "10.56.0.13", ...ROLE_MINIMUMS.worker }]);
     expect(config.sshAuthorizedKeys).toEqual([]);
     expect(config.okd).toEqual(DEV_OKD_DEFAULTS);
-    expect(config.fcos).toEqual({ image: "/var/lib/libvirt/images/fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2", sha256: undefined });
+    expect(config.bootImage).toEqual({ image: "/var/lib/libvirt/images/fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2", sha256: undefined, key: "fcos" });
     expect(config.approveCsrs).toBe(false);
   });
 
@@ -527,8 +527,8 @@ describe("parseLabConfig applies defaults", () => {
     [
       "an FCOS URL keeps its digest",
       { ...MINIMAL, fcos: { image: FCOS_URL, sha256: "a".repeat(64) } },
-      (c) => c.fcos,
-      { image: FCOS_URL, sha256: "a".repeat(64) },
+      (c) => c.bootImage,
+      { image: FCOS_URL, sha256: "a".repeat(64), key: "fcos" },
     ],
     ["bootstrap.enabled false is kept", { ...MINIMAL, bootstrap: { enabled: false } }, (c) => c.bootstrap.enabled, false],
     ["approveCsrs true is kept", { ...MINIMAL, approveCsrs: true }, (c) => c.approveCsrs, true],
@@ -574,8 +574,9 @@ function allPaths(value: unknown, prefix = ""): string[] {
   return [];
 }
 
+const { fcos: _seedFcos, ...SEED_WITHOUT_FCOS } = seedRawConfig();
 const FULL: RawLabConfig = {
-  ...seedRawConfig(),
+  ...SEED_WITHOUT_FCOS,
   cluster: { name: "okd-lab", baseDomain: "okd.local" },
   pool: { name: "okd-lab", path: "/var/lib/libvirt/images/okd-lab" },
   infra: {
@@ -595,7 +596,7 @@ const FULL: RawLabConfig = {
   workers: [{ name: "worker", ip: "10.56.0.13", vcpu: 2, memoryMiB: 8192, diskGiB: 100 }],
   sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA you@host"],
   okd: DEV_OKD_DEFAULTS,
-  fcos: { image: FCOS_URL, sha256: "a".repeat(64) },
+  bootImage: { image: FCOS_URL, sha256: "a".repeat(64) },
   approveCsrs: true,
   recreateNodes: ["worker"],
 };
@@ -606,7 +607,8 @@ const GARBAGE: unknown[] = [null, 0, -1, 1.5, Number.MAX_SAFE_INTEGER, "", " ", 
 describe("parseLabConfig throws nothing but LabConfigError on garbage", () => {
   it("the config that sets every key is valid (so each garbage case changes one thing)", () => {
     expect(() => parseLabConfig(FULL, "dev")).not.toThrow();
-    expect(Object.keys(FULL).sort()).toEqual([...CONFIG_KEYS].sort());
+    // okd-lab:fcos is the old name of okd-lab:bootImage: one of the two at a time.
+    expect(Object.keys(FULL).sort()).toEqual(CONFIG_KEYS.filter((k) => k !== "fcos").sort());
   });
 
   it.each(allPaths(FULL).map((p) => [p]))("any JSON value at %s is accepted or reported", (path) => {
@@ -662,7 +664,7 @@ describe("problems a review found, each now reported", () => {
       "an FCOS URL that is not a qcow2 image",
       seedWith("fcos", { image: "https://example.invalid/fcos.iso", sha256: TEST_COREDNS_SHA256 }),
       [
-        "okd-lab:fcos.image = \"https://example.invalid/fcos.iso\": a URL must name a .qcow2 or .qcow2.xz image. Fix: use the qemu image URL from 'openshift-install coreos print-stream-json'.",
+        "okd-lab:fcos.image = \"https://example.invalid/fcos.iso\": a URL must name a .qcow2, .qcow2.xz or .qcow2.gz image. Fix: use the qemu image URL from 'openshift-install coreos print-stream-json'.",
       ],
     ],
   ])("%s", (_, raw, expected) => {
@@ -713,5 +715,81 @@ describe("network ranges and disk sizes", () => {
     ],
   ])("refuses %s", (_, raw, expected) => {
     expect(problemsOf(raw)).toEqual(expected);
+  });
+});
+
+describe("the boot image keys: okd-lab:bootImage, and the seed's okd-lab:fcos", () => {
+  const SCOS_URL = "https://rhcos.mirror.openshift.com/art/storage/prod/streams/c9s/builds/9.0.20250515-0/x86_64/scos-9.0.20250515-0-qemu.x86_64.qcow2.gz";
+  const withoutFcos = (): RawLabConfig => {
+    const { fcos: _fcos, ...rest } = seedRawConfig();
+    return rest;
+  };
+
+  it("the old key gives the same image as before, with or without an image", () => {
+    expect(parseLabConfig(seedRawConfig(), "dev").config.bootImage).toEqual({
+      image: "/var/lib/libvirt/images/fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2",
+      sha256: undefined,
+      key: "fcos",
+    });
+    // The seed's default image still applies to an `okd-lab:fcos` without one.
+    expect(parseLabConfig({ ...withoutFcos(), fcos: {} }, "dev").config.bootImage.image).toBe(
+      "/var/lib/libvirt/images/fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2",
+    );
+  });
+
+  it("the new key with the same value gives the same config but for the key name", () => {
+    const old = parseLabConfig(seedRawConfig(), "dev").config;
+    const renamed = parseLabConfig({ ...withoutFcos(), bootImage: seedRawConfig().fcos }, "dev").config;
+    expect(renamed).toEqual({ ...old, bootImage: { ...old.bootImage, key: "bootImage" } });
+  });
+
+  it("without any image the installer names it", () => {
+    expect(parseLabConfig(withoutFcos(), "dev").config.bootImage).toEqual({ image: undefined, sha256: undefined, key: "bootImage" });
+    expect(parseLabConfig({ ...withoutFcos(), bootImage: {} }, "dev").config.bootImage.image).toBeUndefined();
+  });
+
+  it("accepts a CentOS Stream CoreOS .qcow2.gz URL with its sha256", () => {
+    const { config } = parseLabConfig({ ...withoutFcos(), bootImage: { image: SCOS_URL, sha256: "b".repeat(64) } }, "dev");
+    expect(config.bootImage).toEqual({ image: SCOS_URL, sha256: "b".repeat(64), key: "bootImage" });
+  });
+
+  it.each([
+    [
+      "both keys at once",
+      { fcos: { image: "/var/lib/libvirt/images/a.qcow2" }, bootImage: { image: "/var/lib/libvirt/images/b.qcow2" } },
+      [
+        'okd-lab:fcos = {"image":"/var/lib/libvirt/images/a.qcow2"}: is the old name of okd-lab:bootImage, and both are set. Fix: keep one: move its image and sha256 into okd-lab:bootImage and run \'pulumi config rm okd-lab:fcos\'.',
+      ],
+    ],
+    [
+      "a sha256 without an image",
+      { bootImage: { sha256: "c".repeat(64) } },
+      [
+        `okd-lab:bootImage.sha256 = "${"c".repeat(64)}": belongs to an image URL, and okd-lab:bootImage.image is not set. Fix: set the image URL too, or remove the sha256 to use the installer's image.`,
+      ],
+    ],
+    [
+      "a .gz host path",
+      { bootImage: { image: "/var/lib/libvirt/images/scos.qcow2.gz" } },
+      [
+        "okd-lab:bootImage.image = \"/var/lib/libvirt/images/scos.qcow2.gz\": a host path must be an uncompressed qcow2. Fix: run 'gunzip /var/lib/libvirt/images/scos.qcow2.gz' and point at the .qcow2, or give the http(s) URL and its sha256.",
+      ],
+    ],
+    [
+      "a URL that is not a qcow2",
+      { bootImage: { image: "https://example.test/scos.iso", sha256: "d".repeat(64) } },
+      [
+        "okd-lab:bootImage.image = \"https://example.test/scos.iso\": a URL must name a .qcow2, .qcow2.xz or .qcow2.gz image. Fix: use the qemu image URL from 'openshift-install coreos print-stream-json'.",
+      ],
+    ],
+    [
+      "a .gz URL without its sha256",
+      { bootImage: { image: "https://example.test/scos.qcow2.gz" } },
+      [
+        "okd-lab:bootImage.sha256 = (missing): must be a sha256 digest of 64 lowercase hex characters (a downloaded image is verified before use). Fix: copy it from the release's checksum file.",
+      ],
+    ],
+  ])("refuses %s", (_name, keys, problems) => {
+    expect(problemsOf({ ...withoutFcos(), ...keys })).toEqual(problems);
   });
 });

@@ -10,7 +10,7 @@ import { LabConfig, parseLabConfig, RawLabConfig } from "../../config/labConfig"
 import {
   checkCpu,
   checkDisk,
-  checkFcosImage,
+  checkBootImage,
   checkHostTools,
   checkInfraImage,
   checkInstaller,
@@ -20,7 +20,6 @@ import {
   checkMemory,
   checkPool,
   CommandResult,
-  fcosReleaseOf,
   formatResult,
   formatSummary,
   HostProbe,
@@ -55,6 +54,55 @@ const PENRYN_FLAGS =
   "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 syscall nx lm pni monitor vmx ssse3 cx16 sse4_1 lahf_lm";
 /** An EPYC: every x86-64-v3 flag and AMD-V. */
 const EPYC_FLAGS = `${WESTMERE_FLAGS.replace(" vmx", " svm")} avx avx2 bmi1 bmi2 f16c fma abm movbe xsave`;
+
+/** The host CPU element of `virsh capabilities` on a DL380 G7: a model plus the features beyond it. */
+const WESTMERE_HOST_CPU =
+  "<cpu>\n      <arch>x86_64</arch>\n      <model>Westmere</model>\n      <vendor>Intel</vendor>\n      <feature name='vmx'/>\n    </cpu>";
+/** Its expansion: the features `virsh cpu-baseline --features` (libvirt 9.0) printed for the Westmere model here. */
+const baseline = (features: string) =>
+  `<cpu mode='custom' match='exact'>\n  <model fallback='forbid'>Westmere</model>\n${features
+    .split(" ")
+    .map((f) => `  <feature policy='require' name='${f}'/>\n`)
+    .join("")}</cpu>\n`;
+const WESTMERE_BASELINE = baseline(
+  "aes apic clflush cmov cx16 cx8 de fpu fxsr lahf_lm lm mca mce mmx msr mtrr nx pae pat pdpe1gb pge pni popcnt pse pse36 sep sse sse2 sse4.1 sse4.2 ssse3 syscall tsc vmx",
+);
+/** A Haswell host: libvirt's Haswell-noTSX expansion plus the extra f16c and abm its capabilities list. */
+const HASWELL_BASELINE = baseline(
+  "aes apic avx avx2 bmi1 bmi2 clflush cmov cx16 cx8 de erms fma fpu fsgsbase fxsr invpcid lahf_lm lm mca mce mmx movbe msr mtrr nx pae pat pcid pclmuldq " +
+    "pdpe1gb pge pni popcnt pse pse36 rdtscp sep smep sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vmx x2apic xsave f16c abm",
+);
+
+/** Stream metadata of the x86_64 qemu image, as `openshift-install coreos print-stream-json` prints it. */
+const STREAM_IMAGES: Record<string, { stream: string; release: string; url: string }> = {
+  "fcos-39": {
+    stream: "stable",
+    release: "39.20231101.3.0",
+    url: "https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/39.20231101.3.0/x86_64/fedora-coreos-39.20231101.3.0-qemu.x86_64.qcow2.xz",
+  },
+  "scos-9": {
+    stream: "c9s",
+    release: "9.0.20250515-0",
+    url: "https://rhcos.mirror.openshift.com/art/storage/prod/streams/c9s/builds/9.0.20250515-0/x86_64/scos-9.0.20250515-0-qemu.x86_64.qcow2.gz",
+  },
+  "scos-10": {
+    stream: "c10s",
+    release: "10.0.20250628-0",
+    url: "https://rhcos.mirror.openshift.com/art/storage/prod/streams/c10s/builds/10.0.20250628-0/x86_64/scos-10.0.20250628-0-qemu.x86_64.qcow2.gz",
+  },
+};
+function streamJson(family: string): string {
+  const { stream, release, url } = STREAM_IMAGES[family];
+  const format = url.endsWith(".xz") ? "qcow2.xz" : "qcow2.gz";
+  const disk = { location: url, sha256: "e".repeat(64), "uncompressed-sha256": "f".repeat(64) };
+  return JSON.stringify({ stream, architectures: { x86_64: { artifacts: { qemu: { release, formats: { [format]: { disk } } } } } } });
+}
+
+/** The seed lab without an image: the installer names it. */
+function withoutImage(): RawLabConfig {
+  const { fcos: _fcos, ...raw } = seedRawConfig();
+  return raw;
+}
 
 const cpuinfo = (flags: string) =>
   `processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: test CPU\nflags\t\t: ${flags}\n\nprocessor\t: 1\nflags\t\t: ${flags}\n`;
@@ -112,14 +160,17 @@ function rockyHost(): FakeHost {
   };
 }
 
-/** A probe answering from `host`, recording every command it ran. */
-function probeOf(host: FakeHost): HostProbe & { ran: string[] } {
+/** A probe answering from `host`, recording every command it ran and what it got on stdin. */
+function probeOf(host: FakeHost): HostProbe & { ran: string[]; inputs: Record<string, string> } {
   const ran: string[] = [];
+  const inputs: Record<string, string> = {};
   return {
     ran,
-    run: (cmd, args) => {
+    inputs,
+    run: (cmd, args, input) => {
       const line = [cmd, ...args].join(" ");
       ran.push(line);
+      if (input !== undefined) inputs[line] = input;
       return host.commands[line];
     },
     which: (name) => host.onPath[name],
@@ -255,6 +306,16 @@ describe("tools", () => {
     expect(checkHostTools(ctxOf(config), probeOf(host)).status).toBe("ok");
   });
 
+  it("needs curl, sha256sum and gzip for the .gz image the installer names", () => {
+    const host = hostWith((h) => {
+      h.commands["openshift-install coreos print-stream-json"] = ok(streamJson("scos-9"));
+      delete h.onPath.gzip;
+    });
+    expect(line(checkHostTools(ctxOf(configOf(withoutImage())), probeOf(host)))).toBe(
+      "FAIL  tools: gzip is missing (the boot image the installer names is a .gz, decompressed on this machine). Fix: sudo dnf install gzip",
+    );
+  });
+
   it("fails naming bind-utils when dig is missing", () => {
     const host = hostWith((h) => delete h.onPath.dig);
     expect(line(checkHostTools(ctxOf(), probeOf(host)))).toBe(
@@ -377,7 +438,6 @@ describe("checks that read this machine only", () => {
 
   it.each([
     ["pool", checkPool],
-    ["cpu", checkCpu],
     ["kvm", checkKvm],
     ["memory", checkMemory],
     ["disk", checkDisk],
@@ -389,33 +449,107 @@ describe("checks that read this machine only", () => {
 });
 
 describe("cpu", () => {
-  it("passes a Westmere and says that x86-64-v3 content cannot run there", () => {
+  const SCOS10 = "CentOS Stream CoreOS 10 (scos-10.0.20250628-0-qemu.x86_64.qcow2.gz)";
+  const withInstallerStream = (h: FakeHost, version: string, family: string) => {
+    h.commands[`${INSTALLER} version`] = ok(`openshift-install ${version}\n`);
+    h.commands[`openshift-install coreos print-stream-json`] = ok(streamJson(family));
+  };
+  const noImage = () => configOf(withoutImage());
+
+  it("passes a Westmere for the seed's Fedora CoreOS 38 and names 4.19 as its newest release", () => {
     expect(line(checkCpu(ctxOf(), probeOf(rockyHost())))).toBe(
-      "ok    cpu: x86-64-v2, enough for Fedora CoreOS and EL9; not x86-64-v3 (missing avx avx2 bmi1 bmi2 f16c fma abm movbe xsave), so EL10 / CentOS Stream 10 based content cannot run here",
+      "ok    cpu: x86-64-v2 (/proc/cpuinfo), enough for Fedora CoreOS 38 (fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2); " +
+        "not x86-64-v3, so the newest OKD release it can run is 4.19 (4.20 and later boot CentOS Stream CoreOS 10)",
     );
   });
 
-  it("passes a v3 CPU without the note", () => {
-    const host = hostWith((h) => (h.files["/proc/cpuinfo"] = cpuinfo(EPYC_FLAGS)));
-    expect(line(checkCpu(ctxOf(), probeOf(host)))).toBe("ok    cpu: x86-64-v2 and x86-64-v3");
+  it.each([
+    ["4.15.0-0.okd-2024-03-10-010116", "fcos-39", "ok"],
+    ["4.18.0-okd-scos.5", "fcos-39", "ok"],
+    ["4.19.0-okd-scos.1", "scos-9", "ok"],
+    ["4.20.0-okd-scos.6", "scos-10", "fail"],
+  ])("a Westmere with the OKD %s installer's image (%s): %s", (version, family, status) => {
+    const host = hostWith((h) => withInstallerStream(h, version, family));
+    expect(checkCpu(ctxOf(noImage()), probeOf(host)).status).toBe(status);
   });
 
-  it("fails a Penryn, which lacks POPCNT and SSE4.2", () => {
+  it("fails a Westmere for CentOS Stream CoreOS 10, naming the missing flags and OKD 4.19", () => {
+    const host = hostWith((h) => withInstallerStream(h, "4.20.0-okd-scos.6", "scos-10"));
+    expect(line(checkCpu(ctxOf(noImage()), probeOf(host)))).toBe(
+      `FAIL  cpu: ${SCOS10} needs x86-64-v3, and the libvirt host's CPU (/proc/cpuinfo) lacks avx avx2 bmi1 bmi2 f16c fma abm movbe xsave; ` +
+        "this CPU is x86-64-v2: the newest OKD release it can run is 4.19. " +
+        "Fix: use the openshift-install of OKD 4.19 (okd-lab:okd.installer) with okd-lab:bootImage.image unset, or run the lab on a host with x86-64-v3 (Intel Haswell, AMD Zen or newer)",
+    );
+  });
+
+  it("passes a v3 CPU for CentOS Stream CoreOS 10", () => {
+    const host = hostWith((h) => {
+      withInstallerStream(h, "4.20.0-okd-scos.6", "scos-10");
+      h.files["/proc/cpuinfo"] = cpuinfo(EPYC_FLAGS);
+    });
+    expect(line(checkCpu(ctxOf(noImage()), probeOf(host)))).toBe(`ok    cpu: x86-64-v3 (/proc/cpuinfo), enough for ${SCOS10}`);
+  });
+
+  it("fails a Penryn, which lacks POPCNT and SSE4.2, for any release", () => {
     const host = hostWith((h) => (h.files["/proc/cpuinfo"] = cpuinfo(PENRYN_FLAGS)));
     expect(line(checkCpu(ctxOf(), probeOf(host)))).toBe(
-      "FAIL  cpu: the CPU lacks x86-64-v2 (missing popcnt sse4_2); Fedora CoreOS and AlmaLinux 9 do not start without it. " +
+      "FAIL  cpu: Fedora CoreOS 38 (fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2) needs x86-64-v2, and the libvirt host's CPU (/proc/cpuinfo) lacks popcnt sse4_2; " +
+        "this CPU is below x86-64-v2 and can run no OKD release (the infra node's AlmaLinux 9 needs x86-64-v2 too). " +
         "Fix: run the lab on a Nehalem (2008) or newer CPU; on a nested host give this VM the host CPU (host-passthrough)",
     );
   });
 
   it("requires SSE3, which /proc/cpuinfo calls pni", () => {
     const host = hostWith((h) => (h.files["/proc/cpuinfo"] = cpuinfo(WESTMERE_FLAGS.replace(" pni", ""))));
-    expect(checkCpu(ctxOf(), probeOf(host)).detail).toContain("(missing pni)");
+    expect(checkCpu(ctxOf(), probeOf(host)).detail).toContain("lacks pni;");
   });
 
   it("warns when /proc/cpuinfo cannot be read", () => {
     const host = hostWith((h) => delete h.files["/proc/cpuinfo"]);
-    expect(line(checkCpu(ctxOf(), probeOf(host)))).toBe("warn  cpu: /proc/cpuinfo has no flags line; x86-64-v2 not checked");
+    expect(line(checkCpu(ctxOf(), probeOf(host)))).toBe(
+      "warn  cpu: /proc/cpuinfo has no flags line; the CPU was not checked against Fedora CoreOS 38 (fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2) (x86-64-v2)",
+    );
+  });
+
+  describe("of a remote libvirt host, read through libvirt", () => {
+    const REMOTE = "qemu+ssh://root@rack1/system";
+    const remoteCtx = (config: LabConfig) => ctxOf(config, { libvirtUri: REMOTE, remoteHost: "rack1" });
+    const withRemoteCpu = (h: FakeHost, baseline: string) => {
+      // This machine's own CPU must not matter.
+      h.files["/proc/cpuinfo"] = cpuinfo(EPYC_FLAGS);
+      h.commands[`virsh -c ${REMOTE} capabilities`] = ok(`<capabilities>\n  <host>\n    ${WESTMERE_HOST_CPU}\n  </host>\n</capabilities>\n`);
+      h.commands[`virsh -c ${REMOTE} cpu-baseline --features /dev/stdin`] = ok(baseline);
+    };
+
+    it("fails a remote Westmere for CentOS Stream CoreOS 10 although this machine has x86-64-v3", () => {
+      const host = hostWith((h) => {
+        withInstallerStream(h, "4.20.0-okd-scos.6", "scos-10");
+        withRemoteCpu(h, WESTMERE_BASELINE);
+      });
+      const probe = probeOf(host);
+      const result = checkCpu(remoteCtx(noImage()), probe);
+      expect(result.status).toBe("fail");
+      expect(result.detail).toBe(
+        `${SCOS10} needs x86-64-v3, and the libvirt host's CPU (libvirt at ${REMOTE}) lacks avx avx2 bmi1 bmi2 f16c fma abm movbe xsave; this CPU is x86-64-v2: the newest OKD release it can run is 4.19`,
+      );
+      // The host CPU element of the capabilities is what cpu-baseline expands.
+      expect(probe.inputs[`virsh -c ${REMOTE} cpu-baseline --features /dev/stdin`]).toBe(WESTMERE_HOST_CPU);
+    });
+
+    it("passes a remote Haswell for CentOS Stream CoreOS 10", () => {
+      const host = hostWith((h) => {
+        withInstallerStream(h, "4.20.0-okd-scos.6", "scos-10");
+        withRemoteCpu(h, HASWELL_BASELINE);
+      });
+      expect(line(checkCpu(remoteCtx(noImage()), probeOf(host)))).toBe(`ok    cpu: x86-64-v3 (libvirt at ${REMOTE}), enough for ${SCOS10}`);
+    });
+
+    it("warns when libvirt cannot be asked", () => {
+      const host = hostWith((h) => (h.commands[`virsh -c ${REMOTE} capabilities`] = { status: 1, stdout: "", stderr: "error: failed to connect\n" }));
+      expect(line(checkCpu(remoteCtx(configOf()), probeOf(host)))).toBe(
+        `warn  cpu: 'virsh -c ${REMOTE} capabilities' failed: error: failed to connect; the CPU was not checked against Fedora CoreOS 38 (fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2) (x86-64-v2)`,
+      );
+    });
   });
 });
 
@@ -450,11 +584,52 @@ describe("kvm", () => {
 });
 
 describe("installer", () => {
-  const PRINT_STREAM = `set okd-lab:fcos.image to the image the installer names: ${INSTALLER} coreos print-stream-json | jq -r '.architectures.x86_64.artifacts.qemu.formats["qcow2.xz"].disk'`;
+  // `.disk` is an object {location, signature, sha256, uncompressed-sha256}: print two of its fields.
+  const PRINT_STREAM =
+    "unset okd-lab:fcos.image to boot the image the installer names, or set okd-lab:bootImage.image and .sha256 to what " +
+    `'${INSTALLER} coreos print-stream-json | jq -r '.architectures.x86_64.artifacts.qemu.formats | to_entries[] | .value.disk | .location + " " + .sha256'' prints`;
   const withInstaller = (version: string) =>
     hostWith((h) => (h.commands[`${INSTALLER} version`] = ok(`openshift-install ${version}\nrelease architecture amd64\n`)));
   const withImage = (image: string) => seedWith((raw) => (raw.fcos = { image }));
   const fcosPath = (release: number) => `/var/lib/libvirt/images/fedora-coreos-${release}.20240101.3.0-qemu.x86_64.qcow2`;
+  const scosPath = (major: number) => `/var/lib/libvirt/images/scos-${major}.0.20250515-0-qemu.x86_64.qcow2`;
+
+  it.each([
+    ["4.12.0-0.okd-2023-04-16-041331", fcosPath(37)],
+    ["4.14.0-0.okd-2024-01-26-175629", fcosPath(38)],
+    ["4.15.0-0.okd-2024-03-10-010116", fcosPath(39)],
+    ["4.16.0-okd-scos.1", fcosPath(39)],
+    ["4.17.0-okd-scos.3", fcosPath(39)],
+    ["4.18.0-okd-scos.10", fcosPath(39)],
+    ["4.19.0-okd-scos.1", scosPath(9)],
+    ["4.20.0-okd-scos.6", scosPath(10)],
+    ["4.22.0-okd-scos.ec.1", scosPath(10)],
+    ["5.0.0-okd-scos.ec.1", scosPath(10)],
+  ])("accepts the right pairing: OKD %s with %s", (version, image) => {
+    expect(checkInstaller(ctxOf(withImage(image)), probeOf(withInstaller(version))).status).toBe("ok");
+  });
+
+  it.each([
+    ["4.16.0-okd-scos.1", scosPath(9), "OKD 4.16.0-okd-scos.1 boots Fedora CoreOS 39 and pivots the nodes to CentOS Stream CoreOS 9", "CentOS Stream CoreOS 9"],
+    ["4.18.0-okd-scos.10", fcosPath(38), "OKD 4.18.0-okd-scos.10 boots Fedora CoreOS 39 and pivots the nodes to CentOS Stream CoreOS 9", "Fedora CoreOS 38"],
+    ["4.19.0-okd-scos.1", fcosPath(39), "OKD 4.19.0-okd-scos.1 boots CentOS Stream CoreOS 9", "Fedora CoreOS 39"],
+    ["4.19.0-okd-scos.1", scosPath(10), "OKD 4.19.0-okd-scos.1 boots CentOS Stream CoreOS 9", "CentOS Stream CoreOS 10"],
+    ["4.20.0-okd-scos.6", scosPath(9), "OKD 4.20.0-okd-scos.6 boots CentOS Stream CoreOS 10", "CentOS Stream CoreOS 9"],
+  ])("fails a mismatch with the command that prints the right image: OKD %s with %s", (version, image, boots, is) => {
+    expect(line(checkInstaller(ctxOf(withImage(image)), probeOf(withInstaller(version))))).toBe(
+      `FAIL  installer: openshift-install ${boots.replace(/^OKD /, "")}, but okd-lab:fcos.image is ${is} (${path.posix.basename(image)}). Fix: ${PRINT_STREAM}`,
+    );
+  });
+
+  it("is ok without a configured image: the image comes from the installer", () => {
+    const host = hostWith((h) => {
+      h.commands[`${INSTALLER} version`] = ok("openshift-install 4.19.0-okd-scos.1\n");
+      h.commands["openshift-install coreos print-stream-json"] = ok(streamJson("scos-9"));
+    });
+    expect(line(checkInstaller(ctxOf(configOf(withoutImage())), probeOf(host)))).toBe(
+      "ok    installer: /usr/local/bin/openshift-install: openshift-install 4.19.0-okd-scos.1 boots CentOS Stream CoreOS 9; the boot image comes from it: CentOS Stream CoreOS 9 (scos-9.0.20250515-0-qemu.x86_64.qcow2.gz)",
+    );
+  });
 
   it("is ok when OKD 4.13 meets a Fedora CoreOS 38 image", () => {
     expect(line(checkInstaller(ctxOf(), probeOf(rockyHost())))).toBe(
@@ -485,13 +660,10 @@ describe("installer", () => {
     );
   });
 
-  it.each([
-    ["4.16.0-0.okd-scos-2024-09-24-151747", "4.16"],
-    ["4.14.0-0.okd-scos-2024-01-30-032525", "okd-scos 4.14"],
-  ])("fails %s (%s) with a Fedora CoreOS image: CentOS Stream CoreOS does not pair with it", (version) => {
-    expect(line(checkInstaller(ctxOf(), probeOf(withInstaller(version))))).toBe(
-      `FAIL  installer: openshift-install ${version} boots CentOS Stream CoreOS (OKD 4.16+ and okd-scos builds); the Fedora CoreOS 38 image fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2 does not pair with it. ` +
-        `Fix: use an OKD 4.12-4.15 installer, or ${PRINT_STREAM}`,
+  it("fails OKD 4.16 with the seed's Fedora CoreOS 38: 4.16-4.18 boot Fedora CoreOS 39, not CentOS Stream CoreOS", () => {
+    expect(line(checkInstaller(ctxOf(), probeOf(withInstaller("4.16.0-okd-scos.1"))))).toBe(
+      "FAIL  installer: openshift-install 4.16.0-okd-scos.1 boots Fedora CoreOS 39 and pivots the nodes to CentOS Stream CoreOS 9, " +
+        `but okd-lab:fcos.image is Fedora CoreOS 38 (fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2). Fix: ${PRINT_STREAM}`,
     );
   });
 
@@ -503,14 +675,14 @@ describe("installer", () => {
 
   it("warns for an OKD release outside the pairing table", () => {
     expect(checkInstaller(ctxOf(), probeOf(withInstaller("4.11.0-0.okd-2022-12-02-145640"))).detail).toBe(
-      "no known Fedora CoreOS pairing for openshift-install 4.11.0-0.okd-2022-12-02-145640 (known: OKD 4.12-4.15)",
+      "no known boot image for openshift-install 4.11.0-0.okd-2022-12-02-145640 (known: OKD 4.12 and later)",
     );
   });
 
-  it("warns when the image name does not tell the Fedora CoreOS release", () => {
+  it("warns when the image name does not tell the release", () => {
     expect(line(checkInstaller(ctxOf(withImage("/var/lib/libvirt/images/fcos.qcow2")), probeOf(rockyHost())))).toBe(
-      "warn  installer: openshift-install 4.13.0-0.okd-2023-09-30-084937 boots Fedora CoreOS 38, but the release of fcos.qcow2 cannot be read from its name. " +
-        `Fix: keep the released file name (fedora-coreos-38.<date>.<n>.<n>-qemu.x86_64.qcow2), or ${PRINT_STREAM}`,
+      "warn  installer: openshift-install 4.13.0-0.okd-2023-09-30-084937 boots Fedora CoreOS 38, but the release of fcos.qcow2 (okd-lab:fcos.image) cannot be read from its name. " +
+        `Fix: keep the released file name (e.g. fedora-coreos-38.<date>.3.0-qemu.x86_64.qcow2), or ${PRINT_STREAM}`,
     );
   });
 
@@ -555,24 +727,13 @@ describe("installer", () => {
   });
 
   it.each([
-    [
-      "openshift-install 4.13.0-0.okd-2023-09-30-084937\nbuilt from commit x\n",
-      { version: "4.13.0-0.okd-2023-09-30-084937", minor: 13, okd: true, scos: false },
-    ],
-    ["openshift-install v4.1.0\n", { version: "4.1.0", minor: 1, okd: false, scos: false }],
-    ["openshift-install 4.17.0-0.okd-scos-2024-11-04-111805\n", { version: "4.17.0-0.okd-scos-2024-11-04-111805", minor: 17, okd: true, scos: true }],
+    ["openshift-install 4.13.0-0.okd-2023-09-30-084937\nbuilt from commit x\n", { version: "4.13.0-0.okd-2023-09-30-084937", major: 4, minor: 13, okd: true }],
+    ["openshift-install v4.1.0\n", { version: "4.1.0", major: 4, minor: 1, okd: false }],
+    ["openshift-install 4.19.0-okd-scos.1\n", { version: "4.19.0-okd-scos.1", major: 4, minor: 19, okd: true }],
+    ["openshift-install 5.0.0-okd-scos.ec.1\n", { version: "5.0.0-okd-scos.ec.1", major: 5, minor: 0, okd: true }],
     ["oc 4.13\n", undefined],
   ])("parseInstallerVersion(%j)", (stdout, expected) => {
     expect(parseInstallerVersion(stdout)).toEqual(expected);
-  });
-
-  it.each([
-    [FCOS_38, 38],
-    [FCOS_URL, 38],
-    ["https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/39.20231101.3.0/x86_64/fcos-qemu.qcow2.xz", 39],
-    ["/images/fcos.qcow2", undefined],
-  ])("fcosReleaseOf(%s) is %s", (image, release) => {
-    expect(fcosReleaseOf(image)).toBe(release);
   });
 });
 
@@ -597,25 +758,47 @@ describe("images", () => {
   it("checks a FCOS URL with a HEAD request", () => {
     const config = seedWith((raw) => (raw.fcos = { image: FCOS_URL, sha256: "a".repeat(64) }));
     const host = hostWith((h) => (h.urls[FCOS_URL] = { ok: true, status: 200 }));
-    expect(line(checkFcosImage(ctxOf(config), probeOf(host)))).toBe(`ok    fcos-image: ${FCOS_URL} answers (HTTP 200)`);
+    expect(line(checkBootImage(ctxOf(config), probeOf(host)))).toBe(`ok    boot-image: ${FCOS_URL} answers (HTTP 200)`);
   });
 
   it("is ok when the FCOS file is readable", () => {
-    expect(line(checkFcosImage(ctxOf(), probeOf(rockyHost())))).toBe(`ok    fcos-image: ${FCOS_38} is readable`);
+    expect(line(checkBootImage(ctxOf(), probeOf(rockyHost())))).toBe(`ok    boot-image: ${FCOS_38} is readable`);
+  });
+
+  it("checks the image the installer names when none is configured", () => {
+    const url = STREAM_IMAGES["scos-9"].url;
+    const host = hostWith((h) => {
+      h.commands["openshift-install coreos print-stream-json"] = ok(streamJson("scos-9"));
+      h.urls[url] = { ok: true, status: 200 };
+    });
+    expect(line(checkBootImage(ctxOf(configOf(withoutImage())), probeOf(host)))).toBe(
+      `ok    boot-image: CentOS Stream CoreOS 9 (scos-9.0.20250515-0-qemu.x86_64.qcow2.gz) from the installer: ${url} answers (HTTP 200)`,
+    );
+  });
+
+  it("fails without a configured image when the installer cannot name one", () => {
+    const host = hostWith(
+      (h) => (h.commands["openshift-install coreos print-stream-json"] = { status: 1, stdout: "", stderr: 'level=fatal msg="unknown command"\n' }),
+    );
+    expect(line(checkBootImage(ctxOf(configOf(withoutImage())), probeOf(host)))).toBe(
+      "FAIL  boot-image: okd-lab:bootImage.image is not set, so the boot image comes from 'openshift-install coreos print-stream-json' (okd-lab:okd.installer), " +
+        'and it failed: level=fatal msg="unknown command". ' +
+        "Fix: check that openshift-install is an OKD openshift-install for linux/amd64, or set okd-lab:bootImage.image and okd-lab:bootImage.sha256 to the qemu image of your OKD release",
+    );
   });
 
   it("fails when the FCOS file does not exist, saying where to get it", () => {
     const host = hostWith((h) => delete h.paths[FCOS_38]);
-    expect(line(checkFcosImage(ctxOf(), probeOf(host)))).toBe(
-      `FAIL  fcos-image: ${FCOS_38} does not exist. ` +
-        "Fix: download the qemu image 'openshift-install coreos print-stream-json' names, unxz it to that path, or set okd-lab:fcos.image to its URL and okd-lab:fcos.sha256",
+    expect(line(checkBootImage(ctxOf(), probeOf(host)))).toBe(
+      `FAIL  boot-image: ${FCOS_38} does not exist. ` +
+        "Fix: download the qemu image 'openshift-install coreos print-stream-json' names, unxz (or gunzip) it to that path, or set okd-lab:fcos.image to its URL and okd-lab:fcos.sha256",
     );
   });
 
   it("fails when the FCOS file is not readable by the user that uploads it", () => {
     const host = hostWith((h) => (h.paths[FCOS_38] = { kind: "file", readable: false }));
-    expect(line(checkFcosImage(ctxOf(), probeOf(host)))).toBe(
-      `FAIL  fcos-image: ${FCOS_38} is not readable by this user, and the provider uploads it as this user. Fix: sudo chmod a+r ${FCOS_38}`,
+    expect(line(checkBootImage(ctxOf(), probeOf(host)))).toBe(
+      `FAIL  boot-image: ${FCOS_38} is not readable by this user, and the provider uploads it as this user. Fix: sudo chmod a+r ${FCOS_38}`,
     );
   });
 
@@ -850,7 +1033,7 @@ describe("runPreflight", () => {
       "kvm:ok",
       "installer:ok",
       "infra-image:ok",
-      "fcos-image:ok",
+      "boot-image:ok",
       "memory:ok",
       "disk:ok",
     ]);
