@@ -14,10 +14,12 @@ import { InstallerAssets } from "./components/InstallerAssets";
 import { LabNetwork } from "./components/LabNetwork";
 import { BaseImage, LabStorage } from "./components/LabStorage";
 import { LabConfig } from "./config/labConfig";
+import { libvirtUriProblem } from "./config/libvirtUri";
 import { readLabConfig, readLibvirtUri } from "./config/readConfig";
 import { BootImageRecord, checkHostCpu, chooseBootImage } from "./host/bootImageChoice";
+import { CsrApprovalRequest } from "./host/csrApproval";
 import { realHostProbe } from "./host/hostProbe";
-import { installConfigDrift } from "./host/installerState";
+import { assetsDirProblem, installConfigDrift } from "./host/installerState";
 import { HostProbe, remoteHostOf } from "./host/preflight";
 import { renderInstallConfig } from "./ignition/installConfig";
 import { renderInstallerScript } from "./ignition/installerScript";
@@ -30,25 +32,43 @@ import { INFRA_ADMIN_USER, renderCloudInit } from "./render/cloudInit";
 import { renderCorefile } from "./render/corefile";
 import { renderHaproxyCfg, STATS_PASSWORD_ENV } from "./render/haproxyCfg";
 import { infraFiles } from "./render/infraFiles";
-import { renderApproveCsrsScript } from "./render/approveCsrsScript";
-import { renderLabOutputs, renderLabRecord } from "./render/labOutputs";
+import { infraKnownHostsLine, renderLabOutputs, renderLabRecord } from "./render/labOutputs";
 import { renderReadinessGateScript } from "./render/readinessGate";
 import { renderZones, ZoneSerialState, zoneFileName } from "./render/zoneFiles";
 
 /** Certificates in the installer's Ignition expire after 24 hours. */
 const IGNITION_CERT_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
+/** Seconds the CSR approval waits for the new nodes to join. */
+const APPROVAL_TIMEOUT_SECONDS = 3600;
+/** The approval command, relative to the project directory. */
+const APPROVE_CSRS_SCRIPT = "scripts/approveCsrs.ts";
+
 /** Name of the stack output that carries each zone's serial and digest to the next run. */
 export const DNS_ZONES_OUTPUT = "dnsZones";
 
+/**
+ * The infra base image as LabStorage verifies it. Config validation gives every URL an https scheme
+ * and a sha256; a URL without one can only be the recorded image of a lab deployed before images
+ * were verified: its base volume exists already, so it is passed on as it was.
+ */
+function infraBaseImage(image: string, sha256: string | undefined): BaseImage {
+  const sha256Key = "okd-lab:infra.imageSha256";
+  if (image.startsWith("/") || sha256 === undefined) return { kind: "path", path: image, sha256, sha256Key };
+  return { kind: "url", url: image, sha256, sha256Key };
+}
+
 function baseImageOf(record: BootImageRecord): BaseImage {
+  // A host path with a sha256 is hashed before use, like a download.
   return record.image.startsWith("/")
-    ? { kind: "path", path: record.image }
+    ? { kind: "path", path: record.image, sha256: record.sha256 }
     : { kind: "url", url: record.image, sha256: record.sha256, uncompressedSha256: record.uncompressedSha256, origin: record.source };
 }
 
 /** Checks the host's installer assets against the config; returns when they were generated. */
 function checkInstallerAssets(config: LabConfig, plan: LabPlan): Date | undefined {
+  const folderProblem = assetsDirProblem(config.okd.assetsDir, config.stack);
+  if (folderProblem) throw new pulumi.RunError(folderProblem);
   const drift = installConfigDrift(config.okd.assetsDir, renderInstallConfig(plan, config.okd, "ssh-ed25519 AAAA compare"));
   switch (drift.kind) {
     case "none":
@@ -158,10 +178,13 @@ export async function createLab(options: CreateLabOptions = {}): Promise<Record<
   for (const warning of warnings) pulumi.log.warn(warning);
   const plan = buildLabPlan(config);
   const assetsGeneratedAt = (options.checkHostAssets ?? true) ? checkInstallerAssets(config, plan) : undefined;
-  const libvirtUri = readLibvirtUri() ?? process.env.LIBVIRT_DEFAULT_URI;
+  const configuredUri = readLibvirtUri();
+  const libvirtUri = configuredUri ?? process.env.LIBVIRT_DEFAULT_URI;
   if (!libvirtUri) {
     throw new pulumi.RunError("okd-lab: libvirt:uri is not set and LIBVIRT_DEFAULT_URI is empty. Fix: pulumi config set libvirt:uri qemu:///system");
   }
+  const uriProblem = libvirtUriProblem(libvirtUri, configuredUri === undefined ? "LIBVIRT_DEFAULT_URI" : "libvirt:uri");
+  if (uriProblem) throw new pulumi.RunError(uriProblem);
 
   const probe = options.probe ?? realHostProbe();
   const facts = await prepareLab(config, probe);
@@ -207,7 +230,7 @@ function registerLab(
     {
       pool: config.pool,
       // The recorded images on a deployed lab (the guard's choice), so base volumes never change.
-      infraImage: baseImages.infra,
+      infraImage: infraBaseImage(baseImages.infra, baseImages.infraSha256),
       fcosImage: baseImageOf(baseImages.fcos),
       cacheDir: path.resolve(".okd", `${config.stack}-images`),
       volumePrefix: plan.cluster.name,
@@ -215,8 +238,20 @@ function registerLab(
     withLibvirt,
   );
 
-  const cloudInit = authorizedKeys.apply((keys) =>
-    renderCloudInit({ infra: plan.infra, network: plan.network, domain: plan.cluster.domain, coredns: config.infra.coredns, sshAuthorizedKeys: keys }),
+  // The infra node's SSH host key: installed by cloud-init, pinned by every connection to it.
+  const infraHostKey = new tls.PrivateKey("infra-ssh-host-key", { algorithm: "ED25519" });
+  // A secret as a whole: the user data carries the host's private key.
+  const cloudInit = pulumi.secret(
+    pulumi.all([authorizedKeys, infraHostKey.privateKeyOpenssh, infraHostKey.publicKeyOpenssh]).apply(([keys, privateKey, publicKey]) =>
+      renderCloudInit({
+        infra: plan.infra,
+        network: plan.network,
+        domain: plan.cluster.domain,
+        coredns: config.infra.coredns,
+        sshAuthorizedKeys: keys,
+        sshHostKey: { privateKey, publicKey },
+      }),
+    ),
   );
   const infraNode = new InfraNode(
     "infra",
@@ -251,6 +286,7 @@ function registerLab(
     host: plan.infra.ip,
     user: INFRA_ADMIN_USER,
     privateKey: labKey.privateKeyOpenssh,
+    hostKey: infraHostKey.publicKeyOpenssh,
     files,
     domainId: infraNode.domainId,
   });
@@ -304,13 +340,21 @@ function registerLab(
   );
 
   if (config.approveCsrs) {
-    // Re-runs (as an update) whenever the node list changes, and only approves for these names.
-    const joining = plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => n.fqdn);
+    // Re-runs (as a replacement) whenever the node list changes. It approves only what each
+    // joining node's kubelet files (host/csrPolicy.ts); nodes Ready already get nothing new.
+    const request: CsrApprovalRequest = {
+      oc: "oc",
+      kubeconfig: path.resolve(config.okd.assetsDir, "auth", "kubeconfig"),
+      nodes: plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => ({ name: n.name, fqdn: n.fqdn, ip: n.ip, role: n.role })),
+      timeoutSeconds: APPROVAL_TIMEOUT_SECONDS,
+    };
     new command.local.Command(
       "approve-csrs",
       {
-        create: renderApproveCsrsScript({ nodes: joining, kubeconfig: path.resolve(config.okd.assetsDir, "auth", "kubeconfig") }),
-        interpreter: ["/bin/bash", "-c"],
+        // No shell: node runs the approval with the request as its one argument.
+        interpreter: ["node", "--require", "ts-node/register/transpile-only", APPROVE_CSRS_SCRIPT],
+        create: JSON.stringify(request),
+        dir: __dirname,
       },
       { dependsOn: nodes },
     );
@@ -321,6 +365,7 @@ function registerLab(
     ...text,
     statsPassword: pulumi.secret(statsPassword.result),
     sshPrivateKey: pulumi.secret(labKey.privateKeyOpenssh),
+    knownHosts: infraHostKey.publicKeyOpenssh.apply((key) => infraKnownHostsLine(plan, key)),
     kubeadminPassword: pulumi.secret(installer.output.apply((o) => o.kubeadminPassword)),
     kubeconfig: pulumi.unsecret(installer.output.apply((o) => o.kubeconfig)),
     [DNS_ZONES_OUTPUT]: Object.fromEntries(zones.map((f) => [f.zone, { serial: f.serial, digest: f.digest }])),

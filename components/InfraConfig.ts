@@ -1,12 +1,17 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { bootstrapHelperCommand, InfraFile, installCommand, renderInstallHelper } from "../render/infraFiles";
+import { InfraFile, installCommand, waitForCloudInitCommand } from "../render/infraFiles";
 
 export interface InfraConfigArgs {
   host: string;
   user: string;
   /** OpenSSH private key the program connects with; a secret. */
   privateKey: pulumi.Input<string>;
+  /**
+   * The node's SSH host public key (`ssh-ed25519 AAAA...`): every connection refuses any other, so
+   * no file (the stats password among them) reaches a host that merely answers on the address.
+   */
+  hostKey: pulumi.Input<string>;
   /** Files in installation order; `secret` files stay Pulumi secrets. */
   files: InfraFile<pulumi.Input<string>>[];
   /** The infra domain id: a new VM gets every file again. */
@@ -29,6 +34,9 @@ export class InfraConfig extends pulumi.ComponentResource {
       host: args.host,
       user: args.user,
       privateKey: pulumi.secret(args.privateKey),
+      // pulumi-command v1.2.1 provider/pkg/provider/remote/connection.go: ssh.FixedHostKey of this
+      // authorized_keys line (and only its key type is offered); without it any key is accepted.
+      hostKey: args.hostKey,
       // The first connection waits for the VM to boot: up to ~20 minutes of retries.
       dialErrorLimit: 120,
       perDialTimeout: 10,
@@ -39,7 +47,7 @@ export class InfraConfig extends pulumi.ComponentResource {
     const addPreviousOutputInEnv = false;
     const helper = new command.remote.Command(
       `${name}-helper`,
-      { connection, create: bootstrapHelperCommand(), stdin: renderInstallHelper(), triggers, addPreviousOutputInEnv },
+      { connection, create: waitForCloudInitCommand(), triggers, addPreviousOutputInEnv },
       { parent: this },
     );
 

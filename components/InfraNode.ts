@@ -38,9 +38,10 @@ export class InfraNode extends pulumi.ComponentResource {
       {
         name: `${infra.domainName}-cloudinit.iso`,
         pool: args.poolName,
-        userData: cloudInit.userData,
-        metaData: cloudInit.metaData,
-        networkConfig: cloudInit.networkConfig,
+        // The user data carries the node's SSH host private key; the other two files hold none.
+        userData: pulumi.secret(cloudInit.userData),
+        metaData: pulumi.unsecret(cloudInit.metaData),
+        networkConfig: pulumi.unsecret(cloudInit.networkConfig),
       },
       replaceable,
     );

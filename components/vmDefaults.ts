@@ -5,6 +5,7 @@
 import * as command from "@pulumi/command";
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
+import { shellQuote } from "../render/shellQuote";
 
 const GiB = 1024 ** 3;
 
@@ -82,10 +83,13 @@ export function dhcpReservation(
   args: { libvirtUri?: string; networkName: pulumi.Input<string>; vm: VmIdentity },
   opts: pulumi.CustomResourceOptions,
 ): command.local.Command {
-  const uri = args.libvirtUri ? `-c '${args.libvirtUri}' ` : "";
-  const host = `<host mac='${args.vm.mac}' name='${args.vm.hostName}' ip='${args.vm.ip}'/>`;
+  // Every value reaches bash through the one quoting helper (the URI is also validated upfront),
+  // as a variable set once at the top of each script.
+  const uri = args.libvirtUri ? `-c ${shellQuote(args.libvirtUri)} ` : "";
+  const host = shellQuote(`<host mac='${args.vm.mac}' name='${args.vm.hostName}' ip='${args.vm.ip}'/>`);
   // Live and persistent definition first, then the persistent one alone (network stopped).
-  const update = (net: string, action: string) => `virsh ${uri}net-update ${net} ${action} ip-dhcp-host "${host}" $flags`;
+  const update = (action: string) => `virsh ${uri}net-update "$net" ${action} ip-dhcp-host "$host" $flags`;
+  const vars = (net: string) => `host=${host}; net=${shellQuote(net)}; `;
   const network = pulumi.output(args.networkName);
   return new command.local.Command(
     name,
@@ -94,15 +98,17 @@ export function dhcpReservation(
       // before) is replaced by the same one.
       create: network.apply(
         (net) =>
-          `for flags in '--live --config' '--config'; do ${update(net, "delete")} >/dev/null 2>&1; out=$(${update(net, "add-last")} 2>&1) && exit 0; done; ` +
-          `echo "okd-lab: could not add the DHCP reservation ${host} to network ${net}: $out" >&2; exit 1`,
+          vars(net) +
+          `for flags in '--live --config' '--config'; do ${update("delete")} >/dev/null 2>&1; out=$(${update("add-last")} 2>&1) && exit 0; done; ` +
+          `echo "okd-lab: could not add the DHCP reservation $host to network $net: $out" >&2; exit 1`,
       ),
       // A reservation that is already gone is fine; any other failure is reported, not fatal.
       delete: network.apply(
         (net) =>
-          `for flags in '--live --config' '--config'; do out=$(${update(net, "delete")} 2>&1) && exit 0; done; ` +
+          vars(net) +
+          `for flags in '--live --config' '--config'; do out=$(${update("delete")} 2>&1) && exit 0; done; ` +
           `case "$out" in *"couldn't locate a matching dhcp host"*|*"network not found"*|*"Network not found"*) exit 0 ;; esac; ` +
-          `echo "okd-lab: could not remove the DHCP reservation ${host}: $out" >&2; exit 0`,
+          `echo "okd-lab: could not remove the DHCP reservation $host: $out" >&2; exit 0`,
       ),
       interpreter: ["/bin/bash", "-c"],
     },

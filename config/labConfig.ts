@@ -37,8 +37,10 @@ export interface InfraConfig extends NodeSize {
   /** libvirt domain name and host name of the infra VM, e.g. `okd-infra`. */
   name: string;
   ip: string;
-  /** AlmaLinux 9 GenericCloud qcow2: host path or http(s) URL. */
+  /** AlmaLinux 9 GenericCloud qcow2: host path or https URL. */
   image: string;
+  /** sha256 of the file at `image`: required for a URL, checked for a host path when given. */
+  imageSha256?: string;
   /** Upstream resolvers for every name outside the lab zones. */
   dnsForwarders: string[];
   /** Upstream NTP servers or pools for chrony on the infra node. */
@@ -64,8 +66,8 @@ export interface OkdConfig {
 /** The boot image of the cluster nodes (`okd-lab:bootImage`, or the seed's `okd-lab:fcos`). */
 export interface BootImageConfig {
   /**
-   * Uncompressed qcow2 host path, or http(s) URL of a `.qcow2`, `.qcow2.xz` or `.qcow2.gz`;
-   * undefined: the image the installer's stream metadata names.
+   * Uncompressed qcow2 host path (checked against `sha256` when given), or https URL of a
+   * `.qcow2`, `.qcow2.xz` or `.qcow2.gz`; undefined: the image the installer's stream metadata names.
    */
   image?: string;
   /** sha256 of the file at `image` (required for URLs). */
@@ -135,7 +137,14 @@ export const DEFAULT_COREDNS = { version: "1.11.1", sha256: "f96cdee0934c5c12a28
 /** The seed's Fedora CoreOS 38 qemu image (OKD 4.13/4.14), uncompressed on the host. */
 export const DEFAULT_FCOS_IMAGE = "/var/lib/libvirt/images/fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2";
 
-export const DEFAULT_ALMALINUX_IMAGE = "https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/AlmaLinux-9-GenericCloud-latest.x86_64.qcow2";
+/**
+ * The infra node's default image: a pinned AlmaLinux 9.7 GenericCloud release (never the mutable
+ * `-latest` name) and its sha256 as published in that folder's CHECKSUM file.
+ */
+export const DEFAULT_ALMALINUX_IMAGE = {
+  url: "https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/AlmaLinux-9-GenericCloud-9.7-20251118.x86_64.qcow2",
+  sha256: "5ff9c048859046f41db4a33b1f1a96675711288078aac66b47d0be023af270d1",
+} as const;
 
 /** Every key the program reads in the `okd-lab` namespace. */
 export const CONFIG_KEYS = [
@@ -352,8 +361,10 @@ function readNodeList(p: Problems, key: "masters" | "workers", raw: unknown, fal
 
 function readImage(p: Problems, path: string, value: unknown, fallback: string | undefined): string {
   const image = readString(p, path, value, fallback, "/var/lib/libvirt/images/base.qcow2");
-  if (image !== "" && !/^(https?:\/\/|\/)/.test(image)) {
-    p.add(path, image, "must be an absolute host path or an http(s) URL", "use e.g. /var/lib/libvirt/images/base.qcow2");
+  if (image.startsWith("http://")) {
+    p.add(path, image, "must be an https URL: a plain http download can be changed on the way", `use ${image.replace(/^http:/, "https:")} or a host path`);
+  } else if (image !== "" && !/^(https:\/\/|\/)/.test(image)) {
+    p.add(path, image, "must be an absolute host path or an https URL", "use e.g. /var/lib/libvirt/images/base.qcow2");
   }
   return image;
 }
@@ -365,6 +376,22 @@ function readSha256(p: Problems, path: string, value: unknown, required: boolean
     return undefined;
   }
   return value;
+}
+
+/**
+ * The infra image and its sha256: the pinned default release with its published digest, or the
+ * configured image, whose sha256 is required for a URL and checked for a host path when given.
+ */
+function readInfraImage(p: Problems, image: unknown, sha256: unknown): { image: string; imageSha256?: string } {
+  if (image === undefined) {
+    if (sha256 !== undefined)
+      p.add("infra.imageSha256", sha256, "belongs to okd-lab:infra.image, which is not set", "remove it, or set okd-lab:infra.image too");
+    return { image: DEFAULT_ALMALINUX_IMAGE.url, imageSha256: DEFAULT_ALMALINUX_IMAGE.sha256 };
+  }
+  const path = readImage(p, "infra.image", image, undefined);
+  const isUrl = path.startsWith("https://");
+  const digest = readSha256(p, "infra.imageSha256", sha256, isUrl, "a downloaded image is verified before use");
+  return digest === undefined ? { image: path } : { image: path, imageSha256: digest };
 }
 
 /** Checks every node address against the network and against each other. */
@@ -452,6 +479,7 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
     "memoryMiB",
     "diskGiB",
     "image",
+    "imageSha256",
     "dnsForwarders",
     "ntpServers",
     "haproxyMaxconn",
@@ -481,7 +509,7 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
     name: readDnsLabel(p, "infra.name", infraObj.name, "okd-infra"),
     ip: readIPv4(p, "infra.ip", infraObj.ip, "10.56.0.10"),
     ...readSize(p, "infra", infraObj, INFRA_DEFAULTS),
-    image: readImage(p, "infra.image", infraObj.image, DEFAULT_ALMALINUX_IMAGE),
+    ...readInfraImage(p, infraObj.image, infraObj.imageSha256),
     dnsForwarders,
     ntpServers,
     haproxyMaxconn: readPositiveInt(p, "infra.haproxyMaxconn", infraObj.haproxyMaxconn, 20000, "connections"),
@@ -621,7 +649,7 @@ function readBootImage(p: Problems, raw: RawLabConfig): BootImageConfig {
   const key = raw.bootImage === undefined && raw.fcos !== undefined ? "fcos" : "bootImage";
   const obj = readObject(p, key, raw[key], ["image", "sha256"]);
   const image = obj.image === undefined && key === "bootImage" ? undefined : readImage(p, `${key}.image`, obj.image, DEFAULT_FCOS_IMAGE);
-  const isUrl = image !== undefined && /^https?:\/\//.test(image);
+  const isUrl = image !== undefined && /^https:\/\//.test(image);
   const sha256 = readSha256(p, `${key}.sha256`, obj.sha256, isUrl, "a downloaded image is verified before use");
   if (image === undefined) {
     if (obj.sha256 !== undefined) {
@@ -638,7 +666,7 @@ function readBootImage(p: Problems, raw: RawLabConfig): BootImageConfig {
       `${key}.image`,
       image,
       "a host path must be an uncompressed qcow2",
-      `run '${tool} ${image}' and point at the .qcow2, or give the http(s) URL and its sha256`,
+      `run '${tool} ${image}' and point at the .qcow2, or give the https URL and its sha256`,
     );
   } else if (image.startsWith("/") && !image.endsWith(".qcow2")) {
     p.add(`${key}.image`, image, "a host path must be a .qcow2 image", "use the CoreOS qemu image (e.g. fedora-coreos-<version>-qemu.x86_64.qcow2)");

@@ -52,3 +52,25 @@ export function installConfigDrift(assetsDir: string, installConfig: string): In
   }
   return { kind: "changed", fields };
 }
+
+/**
+ * The installer step writes, and on a fresh generation removes, `manifests/`, `openshift/` and
+ * `install-config.yaml` in `okd.assetsDir`: it must be a folder of its own, absent, empty or
+ * holding this lab's record (`.okd-lab/`, written first by the installer script).
+ *
+ * @param stack the stack name, for the example in the fix.
+ * @returns the error message, or undefined when the folder is fit.
+ */
+export function assetsDirProblem(assetsDir: string, stack: string): string | undefined {
+  const key = `okd-lab:okd.assetsDir = ${JSON.stringify(assetsDir)}`;
+  const fix = `Fix: point okd-lab:okd.assetsDir at a new or empty folder, e.g. .okd/${stack}.`;
+  if (!fs.existsSync(assetsDir)) return undefined;
+  if (!fs.statSync(assetsDir).isDirectory()) return `${key}: is not a folder. ${fix}`;
+  const entries = fs.readdirSync(assetsDir).sort();
+  if (entries.length === 0 || entries.includes(RECORD_DIR)) return undefined;
+  const shown = entries.length > 5 ? [...entries.slice(0, 5), `and ${entries.length - 5} more`] : entries;
+  return (
+    `${key}: holds files that are not this lab's installer assets (${shown.join(", ")}); ` +
+    `the installer step writes and removes manifests/, openshift/ and install-config.yaml there. ${fix}`
+  );
+}

@@ -238,7 +238,8 @@ export function hostToolsFor(config: LabConfig, bootImage?: BootImageRecord | { 
   }
   if (config.approveCsrs) {
     const why = "approveCsrs is on: the approval runs on this machine";
-    tools.push({ name: "oc", pkg: "openshift-clients", why }, { name: "openssl", pkg: "openssl", why });
+    // The requests themselves are parsed in-process (host/csrPolicy.ts): no openssl needed.
+    tools.push({ name: "oc", pkg: "openshift-clients", why });
   }
   return tools;
 }
@@ -503,7 +504,7 @@ export function checkInfraImage(ctx: PreflightContext, probe: HostProbe): Prefli
     "infra.image",
     ctx.config.infra.image,
     probe,
-    "download AlmaLinux-9-GenericCloud-latest.x86_64.qcow2 from https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/ to that path, or set okd-lab:infra.image to its URL",
+    "download the pinned AlmaLinux 9 GenericCloud image (README) to that path, or set okd-lab:infra.image to its URL and okd-lab:infra.imageSha256 to its sha256",
   );
 }
 

@@ -8,9 +8,11 @@
  * first. Pure: arguments in, script text out.
  */
 
+import { shellQuote } from "../render/shellQuote";
+
 /** Inputs of {@link renderImageFetchScript}. */
 export interface ImageFetchArgs {
-  /** http(s) URL of a `.qcow2`, `.qcow2.xz` or `.qcow2.gz`, e.g. from `openshift-install coreos print-stream-json`. */
+  /** https URL of a `.qcow2`, `.qcow2.xz` or `.qcow2.gz`, e.g. from `openshift-install coreos print-stream-json`. */
   url: string;
   /** sha256 of the file at `url` (the compressed file for `.xz`/`.gz`), 64 lowercase hex digits. */
   sha256: string;
@@ -22,13 +24,11 @@ export interface ImageFetchArgs {
   dest: string;
 }
 
-/** Suffix of the sidecar file that records which download `dest` came from. */
+/**
+ * Suffix of the sidecar file that records which download `dest` came from (first line) and the
+ * sha256 of `dest` itself (second line), which every reuse checks again.
+ */
 export const SOURCE_SHA256_SUFFIX = ".source-sha256";
-
-/** Single-quotes a value for bash; any byte but NUL survives. */
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 function checkDest(dest: string): void {
   if (!dest.startsWith("/") || dest.endsWith("/") || /[\0\n]/.test(dest)) {
@@ -39,7 +39,8 @@ function checkDest(dest: string): void {
 /**
  * Renders the fetch script.
  *
- * When `dest` exists and `<dest>.source-sha256` records the same sha256, it is reused. Otherwise
+ * When `dest` exists, `<dest>.source-sha256` records the same sha256 and `dest` still hashes to
+ * the digest recorded for it, it is reused; a cached image that changed is downloaded again. Otherwise
  * curl downloads to a temporary file next to `dest` (same filesystem, so the final `mv` is atomic),
  * the sha256 is checked (on mismatch the download is deleted and the script exits 1 naming the
  * expected and actual digests), a `.xz` is decompressed with `xz -d` and a `.gz` with `gzip -d`,
@@ -47,16 +48,17 @@ function checkDest(dest: string): void {
  * into place and the sidecar written. The path of the image is printed on stdout; progress goes to stderr.
  * @param args URL, expected sha256 and destination path.
  * @returns the bash script text, starting with `set -euo pipefail`.
- * @throws Error when the URL is not http(s), a sha256 is not 64 lowercase hex digits, or `dest` is not absolute.
+ * @throws Error when the URL is not https, a sha256 is not 64 lowercase hex digits, or `dest` is not absolute.
  */
 export function renderImageFetchScript(args: ImageFetchArgs): string {
   let pathname: string;
   try {
     const url = new URL(args.url);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
+    // https only: a plain http download can be changed on the way, and curl follows redirects.
+    if (url.protocol !== "https:") throw new Error("scheme");
     pathname = url.pathname;
   } catch {
-    throw new Error(`image URL ${JSON.stringify(args.url)} must be an http(s) URL`);
+    throw new Error(`image URL ${JSON.stringify(args.url)} must be an https URL`);
   }
   for (const digest of [args.sha256, ...(args.uncompressedSha256 === undefined ? [] : [args.uncompressedSha256])]) {
     if (!/^[0-9a-f]{64}$/.test(digest)) throw new Error(`image sha256 ${JSON.stringify(digest)} must be 64 lowercase hex digits`);
@@ -72,10 +74,16 @@ export function renderImageFetchScript(args: ImageFetchArgs): string {
     `dest=${shellQuote(args.dest)}`,
     `sidecar="$dest${SOURCE_SHA256_SUFFIX}"`,
     "log() { printf 'okd-lab image: %s\\n' \"$*\" >&2; }",
-    'if [[ -f "$dest" && -f "$sidecar" && "$(<"$sidecar")" == "$want" ]]; then',
-    '  log "reusing $dest (downloaded from a file with sha256 $want)"',
-    "  printf '%s\\n' \"$dest\"",
-    "  exit 0",
+    'if [[ -f "$dest" && -f "$sidecar" && "$(sed -n 1p "$sidecar")" == "$want" ]]; then',
+    "  # Re-hash on every reuse: a cached image that changed since its download is not used.",
+    '  recorded=$(sed -n 2p "$sidecar")',
+    "  cached=$(sha256sum -- \"$dest\" | cut -d' ' -f1)",
+    '  if [[ -n "$recorded" && "$cached" == "$recorded" ]]; then',
+    '    log "reusing $dest (downloaded from a file with sha256 $want; the image still hashes to $cached)"',
+    "    printf '%s\\n' \"$dest\"",
+    "    exit 0",
+    "  fi",
+    '  log "the cached $dest has sha256 $cached, not the ${recorded:-(unrecorded)} recorded at its download: downloading it again"',
     "fi",
     'mkdir -p -- "$(dirname -- "$dest")"',
     "# Temporary files next to dest: same filesystem, so the final mv is atomic.",
@@ -107,7 +115,8 @@ export function renderImageFetchScript(args: ImageFetchArgs): string {
     'rm -f -- "$sidecar"',
     'chmod 0644 -- "$unpacked"',
     'mv -f -- "$unpacked" "$dest"',
-    'printf \'%s\\n\' "$want" > "$sidecar.tmp"',
+    "image=$(sha256sum -- \"$dest\" | cut -d' ' -f1)",
+    'printf \'%s\\n%s\\n\' "$want" "$image" > "$sidecar.tmp"',
     'mv -f -- "$sidecar.tmp" "$sidecar"',
     'log "installed $dest"',
     "printf '%s\\n' \"$dest\"",
@@ -130,4 +139,28 @@ export function renderImageRemoveScript(dest: string): string {
     "printf 'okd-lab image: removed %s\\n' \"$dest\" >&2",
   ];
   return lines.join("\n") + "\n";
+}
+
+/**
+ * Renders the check of a host-path image against its configured sha256: exits 1 naming both
+ * digests and the config key when they differ, so no volume is made from an unexpected file.
+ * @param args the image path, its expected sha256 and the config key holding it.
+ * @throws Error when the path is not absolute or the sha256 is not 64 lowercase hex digits.
+ */
+export function renderImageVerifyScript(args: { path: string; sha256: string; sha256Key: string }): string {
+  checkDest(args.path);
+  if (!/^[0-9a-f]{64}$/.test(args.sha256)) throw new Error(`image sha256 ${JSON.stringify(args.sha256)} must be 64 lowercase hex digits`);
+  return [
+    "set -euo pipefail",
+    `image=${shellQuote(args.path)}`,
+    `want=${shellQuote(args.sha256)}`,
+    'if [[ ! -r "$image" ]]; then printf \'okd-lab image: ERROR: %s is missing or unreadable\\n\' "$image" >&2; exit 1; fi',
+    "actual=$(sha256sum -- \"$image\" | cut -d' ' -f1)",
+    'if [[ "$actual" != "$want" ]]; then',
+    `  printf 'okd-lab image: ERROR: %s has sha256 %s, but %s says %s. Fix: use the published image or correct the digest.\\n' "$image" "$actual" ${shellQuote(args.sha256Key)} "$want" >&2`,
+    "  exit 1",
+    "fi",
+    "printf 'okd-lab image: %s matches its sha256\\n' \"$image\" >&2",
+    "",
+  ].join("\n");
 }

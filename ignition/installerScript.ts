@@ -6,6 +6,7 @@
  * (interpreter `["/bin/bash", "-c"]`) and passes install-config.yaml in the environment variable
  * {@link INSTALL_CONFIG_ENV}.
  */
+import { shellQuote } from "../render/shellQuote";
 import { InstallerManifest } from "./machineConfigs";
 
 /** Environment variable that carries the install-config.yaml text into the script. */
@@ -40,11 +41,6 @@ export interface InstallerOutput {
   kubeconfig: string;
   /** When the assets were generated, ISO 8601 UTC, e.g. `2025-01-31T12:00:00Z`; unchanged on reuse. */
   generatedAt: string;
-}
-
-/** Single-quotes a value for bash; any byte but NUL survives. */
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 const MANIFEST_PATH = /^(manifests|openshift)\/[A-Za-z0-9][A-Za-z0-9._-]*\.ya?ml$/;

@@ -23,6 +23,8 @@ export const REDACTED = "[secret]";
 
 /** Public half of the fixed key pair the offline render uses instead of a generated one. */
 export const OFFLINE_SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAySBJTIcx+RzlTgfRZ7u3Np3NMs5pkkALVlSLEWdjq/ okd-lab-offline-render";
+/** Public half of the fixed infra SSH host key the offline render uses. */
+export const OFFLINE_SSH_HOST_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO0ffL1neHostKeyOfTheOfflineRenderOnlyNotARealKey00 okd-lab-offline-host-key";
 export const OFFLINE_STATS_PASSWORD = "offlineRenderStatsPassword";
 export const OFFLINE_KUBEADMIN_PASSWORD = "offline-render-kubeadmin-password";
 
@@ -128,7 +130,12 @@ function mockState(args: pulumi.runtime.MockResourceArgs, options: LabRunOptions
   const inputs = args.inputs as Record<string, unknown>;
   switch (args.type) {
     case "tls:index/privateKey:PrivateKey":
-      return { ...inputs, publicKeyOpenssh: `${OFFLINE_SSH_PUBLIC_KEY}\n`, privateKeyOpenssh: "offline-render-has-no-private-key", privateKeyPem: "" };
+      return {
+        ...inputs,
+        publicKeyOpenssh: `${args.name === "infra-ssh-host-key" ? OFFLINE_SSH_HOST_PUBLIC_KEY : OFFLINE_SSH_PUBLIC_KEY}\n`,
+        privateKeyOpenssh: "offline-render-has-no-private-key",
+        privateKeyPem: "",
+      };
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: OFFLINE_STATS_PASSWORD };
     case "command:local:Command":

@@ -25,6 +25,8 @@ export interface DeployedVm {
 export interface BaseImages {
   /** AlmaLinux 9 image (URL or host path) of the infra base volume. */
   infra: string;
+  /** Its sha256 (absent in outputs written before the infra image was verified). */
+  infraSha256?: string;
   /** CoreOS image of the nodes' base volume: its source, digests, OS and the CPU level it needs. */
   fcos: BootImageRecord;
 }
@@ -70,7 +72,10 @@ export function readDeployedLab(outputs: Record<string, unknown>): DeployedLab |
   const lab = isObject(outputs[LAB_OUTPUT]) ? (outputs[LAB_OUTPUT] as Record<string, unknown>) : {};
   const images = outputs[BASE_IMAGES_OUTPUT];
   const fcos = isObject(images) ? readBootImageRecord(images.fcos) : undefined;
-  const baseImages = isObject(images) && isString(images.infra) && fcos ? { infra: images.infra, fcos } : undefined;
+  const baseImages =
+    isObject(images) && isString(images.infra) && fcos
+      ? { infra: images.infra, ...(isString(images.infraSha256) ? { infraSha256: images.infraSha256 } : {}), fcos }
+      : undefined;
   return {
     vms,
     cluster: pair(lab.cluster, ["name", "baseDomain"]),
@@ -127,7 +132,7 @@ const NEW_LAB = "build a new lab instead: npm run destroy, then npm run up";
  * @param bootImage the nodes' boot image this run would use (configured, or named by the installer).
  */
 export function guardChanges(previous: DeployedLab | undefined, plan: LabPlan, config: LabConfig, bootImage: BootImageRecord): GuardResult {
-  const configured: BaseImages = { infra: config.infra.image, fcos: bootImage };
+  const configured: BaseImages = { infra: config.infra.image, infraSha256: config.infra.imageSha256, fcos: bootImage };
   if (previous === undefined) return { refused: [], announced: [], notices: [], baseImages: configured };
   const refused: string[] = [];
   const announced: string[] = [];
@@ -262,6 +267,11 @@ function chooseBaseImages(previous: DeployedLab, configured: BaseImages, configK
     notices.push(
       `okd-lab:${configKey}.image: ${q(recorded.fcos.image)} -> ${q(configured.fcos.image)}: kept at ${q(recorded.fcos.image)}: the boot image is chosen once per lab (README, "A new boot image").`,
     );
+  }
+  // Outputs from before the infra image was verified hold no digest: the configured one vouches
+  // for the same image.
+  if (recorded.infraSha256 === undefined && recorded.infra === configured.infra && configured.infraSha256 !== undefined) {
+    return { ...recorded, infraSha256: configured.infraSha256 };
   }
   return recorded;
 }

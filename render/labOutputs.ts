@@ -4,9 +4,22 @@
  */
 import { FcosNodePlan, LabPlan, PORTS } from "../plan/labPlan";
 import { INFRA_ADMIN_USER } from "./cloudInit";
+import { shellQuote } from "./shellQuote";
 
 /** File the README tells users to save the lab's SSH private key to. */
 export const SSH_KEY_FILE = "okd-lab.key";
+/** File the README tells users to save the `knownHosts` output to. */
+export const KNOWN_HOSTS_FILE = "okd-lab.known_hosts";
+
+/**
+ * The `known_hosts` line of the infra node: its address and FQDN with the host key the program
+ * generated and installed through cloud-init.
+ * @param publicKey OpenSSH public key line, e.g. `ssh-ed25519 AAAA...`.
+ */
+export function infraKnownHostsLine(plan: LabPlan, publicKey: string): string {
+  const [type, key] = publicKey.trim().split(/\s+/);
+  return `${plan.infra.ip},${plan.infra.fqdn} ${type} ${key}`;
+}
 
 export interface LabOutputsArgs {
   assetsDir: string;
@@ -87,14 +100,19 @@ function pickSize(vm: { vcpu: number; memoryMiB: number; diskGiB: number }): { v
 export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutputs {
   const domain = plan.cluster.domain;
   const apiUrl = `https://api.${domain}:${PORTS.api}`;
-  const kubeconfig = `${args.assetsDir}/auth/kubeconfig`;
-  const sshOpts = `-i ${SSH_KEY_FILE} -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no`;
+  const kubeconfig = shellQuote(`${args.assetsDir}/auth/kubeconfig`);
+  const assets = shellQuote(args.assetsDir);
+  const installer = shellQuote(args.installer);
+  // The infra node's host key is pinned (knownHosts output); the FCOS nodes' keys are recorded on
+  // first use in the same file and checked from then on.
+  const infraSshOpts = `-i ${SSH_KEY_FILE} -o UserKnownHostsFile=${KNOWN_HOSTS_FILE} -o StrictHostKeyChecking=yes`;
+  const nodeSshOpts = `-i ${SSH_KEY_FILE} -o UserKnownHostsFile=${KNOWN_HOSTS_FILE} -o StrictHostKeyChecking=accept-new`;
   const names = plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => n.fqdn);
   const bootstrap = plan.nodes.find((n) => n.role === "bootstrap");
   const steps = [
     ...(bootstrap
       ? [
-          `${args.installer} wait-for bootstrap-complete --dir ${args.assetsDir} --log-level info`,
+          `${installer} wait-for bootstrap-complete --dir ${assets} --log-level info`,
           "pulumi config set --path okd-lab:bootstrap.enabled false && pulumi up   # drops the bootstrap node, its records and backends",
         ]
       : []),
@@ -102,7 +120,7 @@ export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutput
     args.approveCsrs
       ? `# okd-lab:approveCsrs is on: pulumi up approves the pending CSRs of ${names.join(", ")}`
       : `oc get csr   # approve each node's two pending CSRs (node-bootstrapper, then system:node:<name>) for ${names.join(", ")} with 'oc adm certificate approve <csr>'`,
-    `${args.installer} wait-for install-complete --dir ${args.assetsDir}`,
+    `${installer} wait-for install-complete --dir ${assets}`,
   ];
   // openshift-install and oc on the host resolve api.<domain> with the host's own resolver, which
   // does not ask libvirt's dnsmasq: NetworkManager's dnsmasq plugin forwards the lab zones.
@@ -118,11 +136,13 @@ export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutput
     infraFqdn: plan.infra.fqdn,
     apiUrl,
     consoleUrl: `https://console-openshift-console.apps.${domain}`,
-    ocLogin: `oc login ${apiUrl} -u kubeadmin -p "$(pulumi stack output --show-secrets kubeadminPassword)"`,
+    // The installer's admin kubeconfig: no password on a command line (visible in ps).
+    ocLogin: `export KUBECONFIG=${kubeconfig} && oc whoami --show-server`,
     statsUrl: `http://${plan.loadBalancer.bindAddress}:${plan.loadBalancer.stats.port}/`,
-    sshKeyCommand: `pulumi stack output --show-secrets sshPrivateKey > ${SSH_KEY_FILE} && chmod 600 ${SSH_KEY_FILE}`,
-    sshInfra: `ssh ${sshOpts} ${INFRA_ADMIN_USER}@${plan.infra.ip}`,
-    sshNodes: Object.fromEntries(plan.nodes.map((n) => [n.name, `ssh ${sshOpts} core@${n.ip}`])),
+    // The umask makes the key file owner-only from its first byte.
+    sshKeyCommand: `(umask 077 && pulumi stack output --show-secrets sshPrivateKey > ${SSH_KEY_FILE}) && pulumi stack output knownHosts > ${KNOWN_HOSTS_FILE}`,
+    sshInfra: `ssh ${infraSshOpts} ${INFRA_ADMIN_USER}@${plan.infra.ip}`,
+    sshNodes: Object.fromEntries(plan.nodes.map((n) => [n.name, `ssh ${nodeSshOpts} core@${n.ip}`])),
     nodes: [
       { ...pickSize(plan.infra), name: plan.infra.domainName, role: "infra", ip: plan.infra.ip, mac: plan.infra.mac, fqdn: plan.infra.fqdn },
       ...plan.nodes.map((n) => ({ ...pickSize(n), name: n.domainName, role: n.role, ip: n.ip, mac: n.mac, fqdn: n.fqdn })),

@@ -10,4 +10,5 @@ stack=${OKD_LAB_STACK:-dev}
 # (it looks it up and errors, resource_libvirt_domain.go / resource_libvirt_network.go), while
 # its Read drops a missing one from the state. So objects removed by hand do not stop the destroy.
 pulumi refresh --stack "$stack" --yes --skip-preview
-exec pulumi destroy --stack "$stack" "$@"
+# Not exec: the passphrase file is removed when this script exits.
+pulumi destroy --stack "$stack" "$@"

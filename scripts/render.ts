@@ -92,11 +92,21 @@ export function planJson(run: LabRun, showSecrets: boolean): string {
   return `${JSON.stringify({ resources }, null, 2)}\n`;
 }
 
-/** Writes the render; returns the artifact paths skipped because they are secret. */
+/**
+ * Writes `content` readable by its owner only (0600), also over an existing file of another mode:
+ * plan.json with --show-secrets holds every secret of the lab.
+ */
+function writePrivateFile(file: string, content: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.chmodSync(path.dirname(file), 0o700);
+  fs.writeFileSync(file, content, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+}
+
+/** Writes the render (files 0600, folders 0700); returns the artifact paths skipped because they are secret. */
 export function writeRender(run: LabRun, out: string, showSecrets: boolean): { written: string[]; skipped: string[] } {
-  fs.mkdirSync(out, { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(out, "plan.json"), planJson(run, showSecrets));
-  fs.writeFileSync(path.join(out, "outputs.json"), `${JSON.stringify(plainValue(run.outputs, showSecrets), null, 2)}\n`);
+  writePrivateFile(path.join(out, "plan.json"), planJson(run, showSecrets));
+  writePrivateFile(path.join(out, "outputs.json"), `${JSON.stringify(plainValue(run.outputs, showSecrets), null, 2)}\n`);
   const written = ["plan.json", "outputs.json"];
   const skipped: string[] = [];
   for (const artifact of artifactsOf(run)) {
@@ -106,9 +116,7 @@ export function writeRender(run: LabRun, out: string, showSecrets: boolean): { w
       continue;
     }
     if (typeof value !== "string") throw new Error(`render: ${artifact.file} has no content in the program's resources`);
-    const target = path.join(out, artifact.file);
-    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(target, value, { mode: 0o600 });
+    writePrivateFile(path.join(out, artifact.file), value);
     written.push(artifact.file);
   }
   return { written, skipped };

@@ -16,4 +16,5 @@ fi
 if ! pulumi stack select "$stack" >/dev/null 2>&1; then
   pulumi stack init "$stack" --secrets-provider passphrase
 fi
-exec pulumi up --stack "$stack" "$@"
+# Not exec: the passphrase file is removed when this script exits.
+pulumi up --stack "$stack" "$@"

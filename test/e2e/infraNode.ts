@@ -5,8 +5,8 @@
  *
  * Stand-ins, and why:
  * - Files: every target path (`/etc/haproxy/haproxy.cfg`, `/etc/coredns/zones/*.zone`, ...) lives
- *   under a temp folder `root`; the helper gets the same MODE, OWNER, CHECK and ACTIVATION
- *   arguments as `installCommand()` builds, only the target path is moved under `root`.
+ *   under a temp folder `root`: the helper is rendered with that root (`renderInstallHelper(root)`)
+ *   and gets the file id `installCommand()` passes; its fixed modes, owners and checks are the node's.
  * - DNS: CoreDNS cannot be installed here, so BIND's `named` serves the same rendered zone files
  *   (authoritative only: `recursion no`, no forwarders, so nothing leaves the namespace; the
  *   Corefile's `forward . 8.8.8.8` is not exercised). The helper's `systemctl reload coredns`
@@ -31,7 +31,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { HAPROXY_SECRETS_ENV_FILE } from "../../render/cloudInit";
 import { HAPROXY_ADMIN_SOCKET } from "../../render/haproxyCfg";
-import { INSTALL_HELPER_PATH, InfraFile, installCommand, renderInstallHelper } from "../../render/infraFiles";
+import { INFRA_FILE_DIRS, INSTALL_HELPER_PATH, InfraFile, installCommand, renderInstallHelper } from "../../render/infraFiles";
 import { LabNetwork, NsProcess } from "./netns";
 import { parseEnvFile, RenderedStack } from "./stacks";
 
@@ -158,7 +158,10 @@ export class InfraNode {
     this.chronyDir = path.join(dir, "chrony");
     for (const d of [this.root, this.stateDir, this.shimDir, this.namedDir, this.chronyDir]) fs.mkdirSync(d, { recursive: true });
     this.helper = path.join(dir, "okd-lab-install-file");
-    fs.writeFileSync(this.helper, renderInstallHelper(), { mode: 0o755 });
+    // The helper as cloud-init installs it, with every path under this run's root; the folders
+    // it writes into exist beforehand, as cloud-init makes them.
+    fs.writeFileSync(this.helper, renderInstallHelper(this.root), { mode: 0o755 });
+    for (const d of INFRA_FILE_DIRS) fs.mkdirSync(this.pathOf(d), { recursive: true });
     fs.writeFileSync(path.join(this.shimDir, "systemctl"), SYSTEMCTL_SHIM, { mode: 0o755 });
     fs.writeFileSync(path.join(this.shimDir, "chown"), CHOWN_SHIM, { mode: 0o755 });
   }
@@ -187,7 +190,7 @@ export class InfraNode {
 
   /**
    * Installs every file of `stack` in InfraConfig's order with the real helper:
-   * `helper TARGET MODE OWNER CHECK ACTIVATION < content`, the command line of `installCommand()`.
+   * `helper FILE_ID < content`, the command line of `installCommand()`.
    */
   async deliver(stack: RenderedStack): Promise<Delivery[]> {
     if (fs.existsSync(HAPROXY_SECRETS_ENV_FILE)) {
@@ -200,8 +203,10 @@ export class InfraNode {
   }
 
   private install(file: InfraFile<string>, statsPassword: string): Promise<Delivery> {
-    const words = installCommand({ ...file, target: this.pathOf(file.target) }).split(" ");
-    if (words[0] !== "sudo" || words[1] !== INSTALL_HELPER_PATH) throw new Error(`unexpected install command ${words.join(" ")}`);
+    // InfraConfig's command line is `sudo <helper> '<file id>'`: the helper gets the id alone.
+    const expected = `sudo ${INSTALL_HELPER_PATH} '${file.id}'`;
+    if (installCommand(file) !== expected) throw new Error(`unexpected install command ${installCommand(file)}`);
+    const words = ["sudo", INSTALL_HELPER_PATH, file.id];
     const env = {
       ...process.env,
       PATH: `${this.shimDir}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}`,

@@ -1,19 +1,20 @@
 /**
- * The image fetch script run for real with bash, curl, sha256sum, xz and gzip against an HTTP
- * server on 127.0.0.1 that this test starts; the "image" is random bytes compressed with the xz
- * and gzip CLIs. The last block takes the URL and digests from the stand-in installer's
+ * The image fetch script run for real with bash, curl, sha256sum, xz and gzip against an HTTPS
+ * server on 127.0.0.1 that this test starts (its self-signed certificate, made by openssl, is handed
+ * to curl through CURL_CA_BUNDLE); the "image" is random bytes compressed with the xz and gzip
+ * CLIs. The last block takes the URL and digests from the stand-in installer's
  * `coreos print-stream-json`, as the program does.
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as http from "node:http";
+import * as https from "node:https";
 import { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { installerBootImage } from "../../host/bootImageChoice";
 import { realHostProbe } from "../../host/hostProbe";
-import { renderImageFetchScript, renderImageRemoveScript, SOURCE_SHA256_SUFFIX } from "../../ignition/imageFetchScript";
+import { renderImageFetchScript, renderImageRemoveScript, renderImageVerifyScript, SOURCE_SHA256_SUFFIX } from "../../ignition/imageFetchScript";
 import { parseLabConfig } from "../../config/labConfig";
 import { requireTool, run } from "./tools";
 
@@ -25,7 +26,7 @@ interface Result {
 
 /** Runs a script asynchronously: the HTTP server lives in this process and must keep answering. */
 function runAsync(script: string): Promise<Result> {
-  const env: NodeJS.ProcessEnv = { ...process.env, no_proxy: "127.0.0.1", NO_PROXY: "127.0.0.1" };
+  const env: NodeJS.ProcessEnv = { ...process.env, no_proxy: "127.0.0.1", NO_PROXY: "127.0.0.1", CURL_CA_BUNDLE: path.join(dir, "server.crt") };
   for (const key of ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"]) delete env[key];
   return new Promise((resolve, reject) => {
     const child = spawn("/bin/bash", ["-c", script], { env });
@@ -41,7 +42,7 @@ function runAsync(script: string): Promise<Result> {
 const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 
 let dir: string;
-let server: http.Server;
+let server: https.Server;
 let base: string;
 const requests = new Map<string, number>();
 const served = new Map<string, Buffer>();
@@ -73,7 +74,28 @@ beforeAll(async () => {
   served.set("/stream/scos-9.0.20250515-0-qemu.x86_64.qcow2.gz", imageGz);
   served.set("/stream/fedora-coreos-39.20231101.3.0-qemu.x86_64.qcow2.xz", imageXz);
   served.set("/other.qcow2", otherImage);
-  server = http.createServer((req, res) => {
+  const cert = run(requireTool("openssl"), [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-addext",
+    "subjectAltName=IP:127.0.0.1",
+    "-keyout",
+    path.join(dir, "server.key"),
+    "-out",
+    path.join(dir, "server.crt"),
+  ]);
+  expect(cert.status).toBe(0);
+  const tls = { key: fs.readFileSync(path.join(dir, "server.key")), cert: fs.readFileSync(path.join(dir, "server.crt")) };
+  server = https.createServer(tls, (req, res) => {
     const url = req.url ?? "";
     requests.set(url, (requests.get(url) ?? 0) + 1);
     const body = served.get(url);
@@ -84,7 +106,7 @@ beforeAll(async () => {
     res.writeHead(200, { "Content-Length": body.length }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
@@ -108,15 +130,33 @@ describe("renderImageFetchScript", () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toBe(`${dest}\n`);
     expect(fs.readFileSync(dest).equals(image)).toBe(true);
-    expect(fs.readFileSync(dest + SOURCE_SHA256_SUFFIX, "utf8")).toBe(`${sha256(imageXz)}\n`);
+    expect(fs.readFileSync(dest + SOURCE_SHA256_SUFFIX, "utf8")).toBe(`${sha256(imageXz)}\n${sha256(image)}\n`);
     expect(leftovers(destDir)).toEqual([]);
     expect(requests.get("/fcos.qcow2.xz")).toBe(1);
 
     const second = await runAsync(script);
     expect(second.code).toBe(0);
     expect(second.stdout).toBe(`${dest}\n`);
-    expect(second.stderr).toContain("reusing");
+    expect(second.stderr).toContain(`reusing ${dest} (downloaded from a file with sha256 ${sha256(imageXz)}; the image still hashes to ${sha256(image)})`);
     expect(requests.get("/fcos.qcow2.xz")).toBe(1);
+  });
+
+  it("re-hashes a cached image on reuse and downloads it again when it changed", async () => {
+    const destDir = path.join(dir, "pool-f");
+    const dest = path.join(destDir, "image.qcow2");
+    const script = renderImageFetchScript({ url: `${base}/fcos.qcow2.xz`, sha256: sha256(imageXz), dest });
+    expect((await runAsync(script)).code).toBe(0);
+    const before = requests.get("/fcos.qcow2.xz")!;
+    const tampered = Buffer.from(image);
+    tampered[0] ^= 0xff;
+    fs.writeFileSync(dest, tampered);
+    const again = await runAsync(script);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(
+      `the cached ${dest} has sha256 ${sha256(tampered)}, not the ${sha256(image)} recorded at its download: downloading it again`,
+    );
+    expect(requests.get("/fcos.qcow2.xz")).toBe(before + 1);
+    expect(fs.readFileSync(dest).equals(image)).toBe(true);
   });
 
   it("replaces the image when the configured sha256 names another download", async () => {
@@ -131,7 +171,7 @@ describe("renderImageFetchScript", () => {
     expect(second.stderr).not.toContain("decompressing");
     expect(requests.get("/other.qcow2")).toBe(before + 1);
     expect(fs.readFileSync(dest).equals(otherImage)).toBe(true);
-    expect(fs.readFileSync(dest + SOURCE_SHA256_SUFFIX, "utf8")).toBe(`${sha256(otherImage)}\n`);
+    expect(fs.readFileSync(dest + SOURCE_SHA256_SUFFIX, "utf8")).toBe(`${sha256(otherImage)}\n${sha256(otherImage)}\n`);
     expect(leftovers(destDir)).toEqual([]);
   });
 
@@ -150,7 +190,7 @@ describe("renderImageFetchScript", () => {
     );
     expect(leftovers(destDir)).toEqual([]);
     expect(fs.readFileSync(dest).equals(otherImage)).toBe(true);
-    expect(fs.readFileSync(dest + SOURCE_SHA256_SUFFIX, "utf8")).toBe(`${sha256(otherImage)}\n`);
+    expect(fs.readFileSync(dest + SOURCE_SHA256_SUFFIX, "utf8")).toBe(`${sha256(otherImage)}\n${sha256(otherImage)}\n`);
   });
 
   it("fails on an HTTP error without leaving a partial file", async () => {
@@ -165,9 +205,13 @@ describe("renderImageFetchScript", () => {
   it.each([
     [
       { url: "ftp://example.test/fcos.qcow2.xz", sha256: "a".repeat(64), dest: "/var/lib/libvirt/images/fcos.qcow2" },
-      'image URL "ftp://example.test/fcos.qcow2.xz" must be an http(s) URL',
+      'image URL "ftp://example.test/fcos.qcow2.xz" must be an https URL',
     ],
-    [{ url: "not a url", sha256: "a".repeat(64), dest: "/var/lib/libvirt/images/fcos.qcow2" }, 'image URL "not a url" must be an http(s) URL'],
+    [
+      { url: "http://example.test/fcos.qcow2.xz", sha256: "a".repeat(64), dest: "/var/lib/libvirt/images/fcos.qcow2" },
+      'image URL "http://example.test/fcos.qcow2.xz" must be an https URL',
+    ],
+    [{ url: "not a url", sha256: "a".repeat(64), dest: "/var/lib/libvirt/images/fcos.qcow2" }, 'image URL "not a url" must be an https URL'],
     [
       { url: "https://example.test/fcos.qcow2.xz", sha256: "A".repeat(64), dest: "/var/lib/libvirt/images/fcos.qcow2" },
       `image sha256 "${"A".repeat(64)}" must be 64 lowercase hex digits`,
@@ -207,7 +251,7 @@ describe("renderImageFetchScript with .gz images and the stream's uncompressed-s
     expect(result.stderr).toContain("decompressing with gzip");
     expect(result.code).toBe(0);
     expect(fs.readFileSync(dest).equals(image)).toBe(true);
-    expect(fs.readFileSync(dest + SOURCE_SHA256_SUFFIX, "utf8")).toBe(`${sha256(imageGz)}\n`);
+    expect(fs.readFileSync(dest + SOURCE_SHA256_SUFFIX, "utf8")).toBe(`${sha256(imageGz)}\n${sha256(image)}\n`);
     expect(leftovers(destDir)).toEqual([]);
   });
 
@@ -298,5 +342,27 @@ describe("renderImageRemoveScript", () => {
 
     const again = await runAsync(renderImageRemoveScript(dest));
     expect(again.code).toBe(0);
+  });
+});
+
+describe("renderImageVerifyScript", () => {
+  it("passes a host-path image whose sha256 matches", async () => {
+    const result = await runAsync(renderImageVerifyScript({ path: path.join(dir, "fcos.qcow2"), sha256: sha256(image), sha256Key: "okd-lab:fcos.sha256" }));
+    expect([result.code, result.stderr]).toEqual([0, `okd-lab image: ${path.join(dir, "fcos.qcow2")} matches its sha256\n`]);
+  });
+
+  it("refuses one that does not, naming both digests and the key", async () => {
+    const wrong = "cd".repeat(32);
+    const file = path.join(dir, "fcos.qcow2");
+    const result = await runAsync(renderImageVerifyScript({ path: file, sha256: wrong, sha256Key: "okd-lab:infra.imageSha256" }));
+    expect([result.code, result.stderr]).toEqual([
+      1,
+      `okd-lab image: ERROR: ${file} has sha256 ${sha256(image)}, but okd-lab:infra.imageSha256 says ${wrong}. Fix: use the published image or correct the digest.\n`,
+    ]);
+  });
+
+  it("refuses a missing file", async () => {
+    const result = await runAsync(renderImageVerifyScript({ path: path.join(dir, "nope.qcow2"), sha256: "a".repeat(64), sha256Key: "okd-lab:fcos.sha256" }));
+    expect([result.code, result.stderr]).toEqual([1, `okd-lab image: ERROR: ${path.join(dir, "nope.qcow2")} is missing or unreadable\n`]);
   });
 });

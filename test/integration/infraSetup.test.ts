@@ -36,6 +36,7 @@ function setupScript(sha256: string): string {
     domain: plan.cluster.domain,
     coredns: { version: "1.11.1", sha256 },
     sshAuthorizedKeys: [],
+    sshHostKey: { privateKey: "unused", publicKey: "ssh-ed25519 AAAA" },
   });
   const userData = parse(data.userData) as { write_files: { path: string; content: string }[] };
   return userData.write_files.find((f) => f.path === SETUP_SCRIPT_PATH)!.content;

@@ -25,10 +25,10 @@ it("renders a stack file into out/<stack> and says which secret files it left ou
   const result = renderCli(["--stack", "lab"]);
   expect(result.stderr).toBe("");
   expect(result.status).toBe(0);
-  expect(result.stdout).toContain("rendered stack lab into out/lab: 41 resources, 10 files");
+  expect(result.stdout).toContain("rendered stack lab into out/lab: 43 resources, 9 files");
   expect(result.stdout).toContain("the Ignition role configs are stand-ins of the real shape made for the render");
   expect(result.stdout).toContain(
-    "secret artifacts not written (pass --show-secrets): install-config.yaml, ignition/bootstrap.ign, ignition/master.ign, ignition/worker.ign, infra/haproxy-secrets.env",
+    "secret artifacts not written (pass --show-secrets): install-config.yaml, infra/cloud-init/user-data, ignition/bootstrap.ign, ignition/master.ign, ignition/worker.ign, infra/haproxy-secrets.env",
   );
   expect(fs.existsSync(path.join(dir, "out/lab/plan.json"))).toBe(true);
   expect(fs.existsSync(path.join(dir, "out/lab/infra/haproxy.cfg"))).toBe(true);

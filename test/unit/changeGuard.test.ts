@@ -2,6 +2,7 @@
  * The change guard, driven through the real program under mocks with the outputs of a first run
  * as the stack's previous outputs: what each kind of config change does on a running lab.
  */
+import { DEFAULT_ALMALINUX_IMAGE } from "../../config/labConfig";
 import { LabRun, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
 import { diffRuns } from "../../offline/planDiff";
 import { TEST_COREDNS_SHA256 } from "../fixtures/labs";
@@ -203,7 +204,8 @@ describe("boot images are chosen once per lab", () => {
 
   it("records the base volumes' images in the stack outputs", () => {
     expect(deployed.outputs.baseImages).toEqual({
-      infra: "https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/AlmaLinux-9-GenericCloud-latest.x86_64.qcow2",
+      infra: DEFAULT_ALMALINUX_IMAGE.url,
+      infraSha256: DEFAULT_ALMALINUX_IMAGE.sha256,
       fcos: { source: "config", image: "/var/lib/libvirt/images/fedora-coreos-38.qcow2", os: { family: "fcos", major: 38 }, cpuLevel: "x86-64-v2" },
     });
   });

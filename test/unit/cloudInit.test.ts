@@ -1,8 +1,13 @@
 import { parse } from "yaml";
 import { corednsTarballUrl, renderCloudInit } from "../../render/cloudInit";
+import { renderInstallHelper } from "../../render/infraFiles";
 import { planFor, seedRawConfig, TEST_COREDNS_SHA256, threeByThreeRawConfig } from "../fixtures/labs";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAySBJTIcx+RzlTgfRZ7u3Np3NMs5pkkALVlSLEWdjq/ test";
+const HOST_KEY = {
+  privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nhost\n-----END OPENSSH PRIVATE KEY-----\n",
+  publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyHostKeyHostKeyHostKeyHostKeyHostKeyHo\n",
+};
 
 function render(raw = seedRawConfig()) {
   const plan = planFor(raw);
@@ -12,6 +17,7 @@ function render(raw = seedRawConfig()) {
     domain: plan.cluster.domain,
     coredns: { version: "1.11.1", sha256: TEST_COREDNS_SHA256 },
     sshAuthorizedKeys: [KEY],
+    sshHostKey: HOST_KEY,
   });
 }
 
@@ -89,8 +95,20 @@ describe("cloud-init for the infra node", () => {
   });
 
   it("authorizes the SSH key for the admin user, without passwords", () => {
-    expect(userData.users[0]).toMatchObject({ name: "okd", lock_passwd: true, ssh_authorized_keys: [KEY], sudo: "ALL=(ALL) NOPASSWD:ALL" });
+    expect(userData.users[0]).toMatchObject({ name: "okd", lock_passwd: true, ssh_authorized_keys: [KEY] });
     expect(userData.ssh_pwauth).toBe(false);
+  });
+
+  it("lets the admin user run as root only the install helper and cloud-init's status, and puts it in no admin group", () => {
+    expect(userData.users[0].sudo).toBe(
+      "ALL=(root) NOPASSWD: /usr/local/sbin/okd-lab-install-file, /usr/bin/cloud-init status --wait, /usr/bin/cloud-init status --long",
+    );
+    expect(userData.users[0].groups).toBeUndefined();
+  });
+
+  it("installs the helper itself, root-owned, from the same renderer the tests run", () => {
+    const helper = userData.write_files.find((f: { path: string }) => f.path === "/usr/local/sbin/okd-lab-install-file");
+    expect(helper).toEqual({ path: "/usr/local/sbin/okd-lab-install-file", permissions: "0755", owner: "root:root", content: renderInstallHelper() });
   });
 
   it("gives HAProxy the stats password through an environment file, not its config", () => {
@@ -114,6 +132,14 @@ describe("cloud-init for the infra node", () => {
     expect(parse(data.metaData)).toEqual({ "instance-id": expect.stringMatching(/^okd-infra-[0-9a-f]{12}$/), "local-hostname": "okd-infra" });
   });
 
+  it("installs the program's SSH host key in place of the image's", () => {
+    expect([userData.ssh_deletekeys, userData.ssh_keys, userData.ssh_genkeytypes]).toEqual([
+      true,
+      { ed25519_private: HOST_KEY.privateKey, ed25519_public: HOST_KEY.publicKey.trim() },
+      ["ed25519"],
+    ]);
+  });
+
   it("changes the instance id with the user data, so a new one applies at the next boot", () => {
     const plan = planFor(seedRawConfig());
     const other = renderCloudInit({
@@ -122,6 +148,7 @@ describe("cloud-init for the infra node", () => {
       domain: plan.cluster.domain,
       coredns: { version: "1.11.1", sha256: TEST_COREDNS_SHA256 },
       sshAuthorizedKeys: [KEY, KEY.replace("test", "second")],
+      sshHostKey: HOST_KEY,
     });
     expect(parse(other.metaData)["instance-id"]).not.toBe(parse(data.metaData)["instance-id"]);
   });

@@ -13,7 +13,7 @@ import { seedRawConfig, TEST_COREDNS_SHA256 } from "../fixtures/labs";
 
 /** The `okd-lab` keys one problem line lists when a top-level key is unknown. */
 const TOP_LEVEL_KEYS = "cluster, network, pool, infra, bootstrap, masters, workers, sshAuthorizedKeys, okd, bootImage, fcos, approveCsrs, recreateNodes";
-const INFRA_KEYS = "name, ip, vcpu, memoryMiB, diskGiB, image, dnsForwarders, ntpServers, haproxyMaxconn, coredns";
+const INFRA_KEYS = "name, ip, vcpu, memoryMiB, diskGiB, image, imageSha256, dnsForwarders, ntpServers, haproxyMaxconn, coredns";
 const DNS_LABEL_RULE = "must be a DNS label (lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')";
 const FCOS_URL = "https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/38.20230918.3.0/x86_64/fcos-qemu.qcow2.xz";
 const FCOS_XZ_PATH = "/var/lib/libvirt/images/fcos-38.qcow2.xz";
@@ -335,6 +335,30 @@ const ONE_PROBLEM: [string, string, unknown, string][] = [
     'okd-lab:infra.coredns.version = "v1.11.1": must be a release version like 1.11.1 (no leading v). Fix: use a version from the CoreDNS releases page.',
   ],
   [
+    "an infra image URL without imageSha256 is refused",
+    "infra.image",
+    "https://mirror.example/AlmaLinux-9-GenericCloud-9.7-20251118.x86_64.qcow2",
+    "okd-lab:infra.imageSha256 = (missing): must be a sha256 digest of 64 lowercase hex characters (a downloaded image is verified before use). Fix: copy it from the release's checksum file.",
+  ],
+  [
+    "a plain http infra image URL is refused",
+    "infra.image",
+    "http://repo.almalinux.org/a.qcow2",
+    'okd-lab:infra.image = "http://repo.almalinux.org/a.qcow2": must be an https URL: a plain http download can be changed on the way. Fix: use https://repo.almalinux.org/a.qcow2 or a host path.',
+  ],
+  [
+    "a plain http FCOS image URL is refused",
+    "fcos",
+    { image: "http://example.com/fcos.qcow2.xz", sha256: "a".repeat(64) },
+    'okd-lab:fcos.image = "http://example.com/fcos.qcow2.xz": must be an https URL: a plain http download can be changed on the way. Fix: use https://example.com/fcos.qcow2.xz or a host path.',
+  ],
+  [
+    "an infra imageSha256 without an infra image is refused",
+    "infra.imageSha256",
+    "a".repeat(64),
+    `okd-lab:infra.imageSha256 = "${"a".repeat(64)}": belongs to okd-lab:infra.image, which is not set. Fix: remove it, or set okd-lab:infra.image too.`,
+  ],
+  [
     "an FCOS URL without sha256 is refused",
     "fcos",
     { image: FCOS_URL },
@@ -344,13 +368,13 @@ const ONE_PROBLEM: [string, string, unknown, string][] = [
     "an FCOS host path to a .xz file is refused with the unxz command",
     "fcos.image",
     FCOS_XZ_PATH,
-    `okd-lab:fcos.image = "${FCOS_XZ_PATH}": a host path must be an uncompressed qcow2. Fix: run 'unxz ${FCOS_XZ_PATH}' and point at the .qcow2, or give the http(s) URL and its sha256.`,
+    `okd-lab:fcos.image = "${FCOS_XZ_PATH}": a host path must be an uncompressed qcow2. Fix: run 'unxz ${FCOS_XZ_PATH}' and point at the .qcow2, or give the https URL and its sha256.`,
   ],
   [
     "a relative FCOS image path is refused",
     "fcos.image",
     "fcos.qcow2",
-    'okd-lab:fcos.image = "fcos.qcow2": must be an absolute host path or an http(s) URL. Fix: use e.g. /var/lib/libvirt/images/base.qcow2.',
+    'okd-lab:fcos.image = "fcos.qcow2": must be an absolute host path or an https URL. Fix: use e.g. /var/lib/libvirt/images/base.qcow2.',
   ],
   [
     "an empty FCOS image is reported",
@@ -473,7 +497,7 @@ describe("parseLabConfig collects every problem before throwing", () => {
     const image = `relative/${"x".repeat(100)}.qcow2`;
     const [problem] = errorOf(seedWith("fcos.image", image)).problems;
     expect(problem).toBe(
-      `okd-lab:fcos.image = ${JSON.stringify(image).slice(0, 77)}...: must be an absolute host path or an http(s) URL. Fix: use e.g. /var/lib/libvirt/images/base.qcow2.`,
+      `okd-lab:fcos.image = ${JSON.stringify(image).slice(0, 77)}...: must be an absolute host path or an https URL. Fix: use e.g. /var/lib/libvirt/images/base.qcow2.`,
     );
   });
 });
@@ -499,7 +523,8 @@ describe("parseLabConfig applies defaults", () => {
       name: "okd-infra",
       ip: "10.56.0.10",
       ...INFRA_DEFAULTS,
-      image: DEFAULT_ALMALINUX_IMAGE,
+      image: DEFAULT_ALMALINUX_IMAGE.url,
+      imageSha256: DEFAULT_ALMALINUX_IMAGE.sha256,
       dnsForwarders: ["8.8.8.8", "1.1.1.1"],
       ntpServers: ["2.almalinux.pool.ntp.org"],
       haproxyMaxconn: 20000,
@@ -585,7 +610,8 @@ const FULL: RawLabConfig = {
     vcpu: 2,
     memoryMiB: 4096,
     diskGiB: 20,
-    image: DEFAULT_ALMALINUX_IMAGE,
+    image: DEFAULT_ALMALINUX_IMAGE.url,
+    imageSha256: DEFAULT_ALMALINUX_IMAGE.sha256,
     dnsForwarders: ["8.8.8.8"],
     ntpServers: ["2.almalinux.pool.ntp.org"],
     haproxyMaxconn: 20000,
@@ -772,7 +798,7 @@ describe("the boot image keys: okd-lab:bootImage, and the seed's okd-lab:fcos", 
       "a .gz host path",
       { bootImage: { image: "/var/lib/libvirt/images/scos.qcow2.gz" } },
       [
-        "okd-lab:bootImage.image = \"/var/lib/libvirt/images/scos.qcow2.gz\": a host path must be an uncompressed qcow2. Fix: run 'gunzip /var/lib/libvirt/images/scos.qcow2.gz' and point at the .qcow2, or give the http(s) URL and its sha256.",
+        "okd-lab:bootImage.image = \"/var/lib/libvirt/images/scos.qcow2.gz\": a host path must be an uncompressed qcow2. Fix: run 'gunzip /var/lib/libvirt/images/scos.qcow2.gz' and point at the .qcow2, or give the https URL and its sha256.",
       ],
     ],
     [

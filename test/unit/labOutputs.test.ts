@@ -1,4 +1,4 @@
-import { renderLabDiagram, renderLabOutputs } from "../../render/labOutputs";
+import { infraKnownHostsLine, renderLabDiagram, renderLabOutputs } from "../../render/labOutputs";
 import { planFor, seedRawConfig } from "../fixtures/labs";
 
 const args = { assetsDir: ".okd/dev", installer: "openshift-install", approveCsrs: false };
@@ -31,17 +31,38 @@ describe("stack outputs", () => {
     expect(out.apiUrl).toBe("https://api.okd-lab.okd.local:6443");
     expect(out.consoleUrl).toBe("https://console-openshift-console.apps.okd-lab.okd.local");
     expect(out.statsUrl).toBe("http://10.56.0.10:9000/");
-    expect(out.sshInfra).toMatch(/^ssh -i okd-lab\.key .* okd@10\.56\.0\.10$/);
-    expect(Object.keys(out.sshNodes)).toEqual(["bootstrap", "master", "worker"]);
+    expect(out.sshInfra).toBe("ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes okd@10.56.0.10");
+    expect(out.sshNodes).toEqual({
+      bootstrap: "ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=accept-new core@10.56.0.11",
+      master: "ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=accept-new core@10.56.0.12",
+      worker: "ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=accept-new core@10.56.0.13",
+    });
+    for (const command of [out.sshInfra, ...Object.values(out.sshNodes)]) expect(command).not.toMatch(/StrictHostKeyChecking=no|\/dev\/null/);
+  });
+
+  it("writes the key owner-only from the first byte, saves the pinned host key, and logs in without a password on a command line", () => {
+    const out = renderLabOutputs(planFor(seedRawConfig()), args);
+    expect(out.sshKeyCommand).toBe(
+      "(umask 077 && pulumi stack output --show-secrets sshPrivateKey > okd-lab.key) && pulumi stack output knownHosts > okd-lab.known_hosts",
+    );
+    expect(out.ocLogin).toBe("export KUBECONFIG='.okd/dev/auth/kubeconfig' && oc whoami --show-server");
+    expect(infraKnownHostsLine(planFor(seedRawConfig()), "ssh-ed25519 AAAAkey\n")).toBe("10.56.0.10,okd-infra.okd-lab.okd.local ssh-ed25519 AAAAkey");
+  });
+
+  it("quotes the assets folder and the installer in every printed command", () => {
+    const out = renderLabOutputs(planFor(seedRawConfig()), { ...args, assetsDir: "my assets/$(x)", installer: "/opt/okd it's/openshift-install" });
+    expect(out.nextSteps).toContain("'/opt/okd it'\\''s/openshift-install' wait-for bootstrap-complete --dir 'my assets/$(x)' --log-level info");
+    expect(out.nextSteps).toContain("export KUBECONFIG='my assets/$(x)/auth/kubeconfig'");
+    expect(out.ocLogin).toBe("export KUBECONFIG='my assets/$(x)/auth/kubeconfig' && oc whoami --show-server");
   });
 
   it("lists the bootstrap steps while the bootstrap exists, then only what is left", () => {
     const withBootstrap = renderLabOutputs(planFor(seedRawConfig()), args).nextSteps;
-    expect(withBootstrap[0]).toBe("openshift-install wait-for bootstrap-complete --dir .okd/dev --log-level info");
+    expect(withBootstrap[0]).toBe("'openshift-install' wait-for bootstrap-complete --dir '.okd/dev' --log-level info");
     expect(withBootstrap[1]).toMatch(/^pulumi config set --path okd-lab:bootstrap\.enabled false && pulumi up/);
     const dropped = renderLabOutputs(planFor({ ...seedRawConfig(), bootstrap: { name: "bootstrap", ip: "10.56.0.11", enabled: false } }), args).nextSteps;
     expect(dropped.join("\n")).not.toContain("bootstrap-complete");
-    expect(dropped[dropped.length - 1]).toBe("openshift-install wait-for install-complete --dir .okd/dev");
+    expect(dropped[dropped.length - 1]).toBe("'openshift-install' wait-for install-complete --dir '.okd/dev'");
   });
 
   it("names the CSRs to approve by the nodes' FQDNs, or says the program approves them", () => {

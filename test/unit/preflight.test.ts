@@ -39,7 +39,7 @@ import { seedRawConfig } from "../fixtures/labs";
 const URI = "qemu:///system";
 const POOL = "/var/lib/libvirt/images/okd-lab";
 const FCOS_38 = "/var/lib/libvirt/images/fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2";
-const ALMA_URL = "https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/AlmaLinux-9-GenericCloud-latest.x86_64.qcow2";
+const ALMA_URL = "https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/AlmaLinux-9-GenericCloud-9.7-20251118.x86_64.qcow2";
 const FCOS_URL = "https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/38.20230918.3.0/x86_64/fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2.xz";
 const INSTALLER = "/usr/local/bin/openshift-install";
 const GIB = 1024 ** 3;
@@ -323,9 +323,12 @@ describe("tools", () => {
     );
   });
 
-  it("needs oc and openssl when approveCsrs is on", () => {
+  it("needs oc (and not openssl) when approveCsrs is on", () => {
     const config = seedWith((raw) => (raw.approveCsrs = true));
-    const host = hostWith((h) => delete h.onPath.oc);
+    const host = hostWith((h) => {
+      delete h.onPath.oc;
+      delete h.onPath.openssl;
+    });
     expect(line(checkHostTools(ctxOf(config), probeOf(host)))).toBe(
       "FAIL  tools: oc is missing (approveCsrs is on: the approval runs on this machine). Fix: sudo dnf install openshift-clients",
     );

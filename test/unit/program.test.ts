@@ -2,10 +2,13 @@
  * The whole program under Pulumi mocks: which resources it registers, under which parents, in
  * which order, what stays secret, and what an update would change.
  */
-import { isSecret, LabRun, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
+import * as nodePath from "node:path";
+import { isSecret, LabRun, OFFLINE_SSH_HOST_PUBLIC_KEY, plainValue, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
 import { diffRuns } from "../../offline/planDiff";
 import { planJson } from "../../scripts/render";
+import { shellQuote } from "../../render/shellQuote";
 import { TEST_COREDNS_SHA256 } from "../fixtures/labs";
+import { DEFAULT_ALMALINUX_IMAGE } from "../../config/labConfig";
 
 /** The dev stack's config in stack-file form (namespace:key -> value). */
 function devConfig(): Record<string, unknown> {
@@ -100,6 +103,42 @@ describe("resources of the dev stack", () => {
       expect(find(dev, "libvirt:index/volume:Volume", name).options.ignoreChanges).toEqual([]);
     }
   });
+
+  it("fetches the infra image, the pinned AlmaLinux release by default, through the verified fetch before its base volume", () => {
+    const fetch = find(dev, "command:local:Command", "lab-infra-image");
+    const create = fetch.inputs.create as string;
+    expect(create).toContain(`url='${DEFAULT_ALMALINUX_IMAGE.url}'`);
+    expect(create).toContain(`want='${DEFAULT_ALMALINUX_IMAGE.sha256}'`);
+    expect(create).toContain("check okd-lab:infra.imageSha256 against");
+    const volume = find(dev, "libvirt:index/volume:Volume", "lab-infra-base");
+    expect(volume.inputs.source).toBe(nodePath.resolve(".okd/dev-images/AlmaLinux-9-GenericCloud-9.7-20251118.x86_64.qcow2"));
+    expect(volume.dependsOn).toContain(urnOf(fetch, dev));
+  });
+
+  it("keeps a lab deployed before infra images were verified on its recorded image, without fetching it", async () => {
+    const latest = "https://repo.almalinux.org/almalinux/9/cloud/x86_64/images/AlmaLinux-9-GenericCloud-latest.x86_64.qcow2";
+    const previousOutputs = {
+      nodes: [],
+      baseImages: { infra: latest, fcos: { image: "/var/lib/libvirt/images/fedora-coreos-38.20230918.3.0-qemu.x86_64.qcow2" } },
+    };
+    const run = await runLabUnderMocks({ stack: "dev", config: devConfig(), previousOutputs });
+    expect(run.resources.find((r) => r.name === "lab-infra-image")).toBeUndefined();
+    expect(find(run, "libvirt:index/volume:Volume", "lab-infra-base").inputs.source).toBe(latest);
+  }, 30000);
+
+  it("hashes a host-path image with a sha256 before its base volume, and names its key on a mismatch", async () => {
+    const sha = "ab".repeat(32);
+    const run = await runLabUnderMocks({
+      stack: "dev",
+      config: { ...devConfig(), "okd-lab:fcos": { image: "/var/lib/libvirt/images/fcos.qcow2", sha256: sha } },
+    });
+    const check = find(run, "command:local:Command", "lab-fcos-image-check");
+    expect(check.inputs.create).toContain(`want='${sha}'`);
+    expect(check.inputs.create).toContain("'okd-lab:bootImage.sha256'");
+    const volume = find(run, "libvirt:index/volume:Volume", "lab-fcos-base");
+    expect(volume.inputs.source).toBe("/var/lib/libvirt/images/fcos.qcow2");
+    expect(volume.dependsOn).toContain(urnOf(check, run));
+  }, 30000);
 
   it("keeps the infra VM on the default machine type, whose IDE bus carries the cloud-init CD-ROM", () => {
     const infra = find(dev, "libvirt:index/domain:Domain", "infra-domain");
@@ -287,11 +326,30 @@ describe("updates", () => {
       ["infra", "<host mac='52:54:00:38:00:0a' name='okd-infra' ip='10.56.0.10'/>"],
     ]) {
       const reservation = find(dev, "command:local:Command", `${node}-dhcp`);
-      expect(reservation.inputs.create).toContain(`net-update okd-net add-last ip-dhcp-host "${host}"`);
-      expect(reservation.inputs.delete).toContain(`net-update okd-net delete ip-dhcp-host "${host}"`);
+      // Every value as one quoted shell word, set once at the top (render/shellQuote.ts).
+      for (const script of [reservation.inputs.create, reservation.inputs.delete] as string[]) {
+        expect(script.startsWith(`host=${shellQuote(host)}; net='okd-net'; `)).toBe(true);
+      }
+      expect(reservation.inputs.create).toContain(`virsh -c 'qemu:///system' net-update "$net" add-last ip-dhcp-host "$host" $flags`);
+      expect(reservation.inputs.delete).toContain(`virsh -c 'qemu:///system' net-update "$net" delete ip-dhcp-host "$host" $flags`);
       // The domain depends on the reservation: created after it, deleted before it.
       expect(find(dev, "libvirt:index/domain:Domain", `${node}-domain`).dependsOn).toContain(urnOf(reservation, dev));
     }
+  });
+});
+
+describe("infra SSH host key", () => {
+  it("is generated, installed through the secret user data, pinned by every remote command and published as known_hosts", () => {
+    const hostKey = `${OFFLINE_SSH_HOST_PUBLIC_KEY}\n`;
+    const remote = dev.resources.filter((r) => r.type === "command:remote:Command");
+    expect(remote.length).toBeGreaterThan(0);
+    for (const r of remote) {
+      const connection = plainValue(r.inputs.connection, true) as Record<string, unknown>;
+      expect({ name: r.name, hostKey: connection.hostKey }).toEqual({ name: r.name, hostKey });
+    }
+    const disk = find(dev, "libvirt:index/cloudInitDisk:CloudInitDisk", "infra-cloudinit");
+    expect(isSecret(disk.inputs.userData)).toBe(true);
+    expect(dev.outputs.knownHosts).toBe(`10.56.0.10,okd-infra.okd-lab.okd.local ${OFFLINE_SSH_HOST_PUBLIC_KEY.split(" ").slice(0, 2).join(" ")}`);
   });
 });
 
@@ -303,8 +361,17 @@ describe("CSR approval", () => {
   it("when on, runs after every FCOS node and approves only the stack's masters and workers", async () => {
     const run = await runLabUnderMocks({ stack: "dev", config: { ...devConfig(), "okd-lab:approveCsrs": true } });
     const approve = find(run, "command:local:Command", "approve-csrs");
-    const script = approve.inputs.create as string;
-    expect(script).toContain("nodes=('master.okd-lab.okd.local' 'worker.okd-lab.okd.local')");
+    // The one approval implementation (host/csrApproval.ts), run without a shell.
+    expect(approve.inputs.interpreter).toEqual(["node", "--require", "ts-node/register/transpile-only", "scripts/approveCsrs.ts"]);
+    expect(JSON.parse(approve.inputs.create as string)).toEqual({
+      oc: "oc",
+      kubeconfig: nodePath.resolve(".okd/dev/auth/kubeconfig"),
+      nodes: [
+        { name: "master", fqdn: "master.okd-lab.okd.local", ip: "10.56.0.12", role: "master" },
+        { name: "worker", fqdn: "worker.okd-lab.okd.local", ip: "10.56.0.13", role: "worker" },
+      ],
+      timeoutSeconds: 3600,
+    });
     for (const node of ["bootstrap-bootstrap", "master-master", "worker-worker"]) {
       expect(approve.dependsOn.some((u) => u.endsWith(`::${node}-domain`))).toBe(true);
     }
@@ -347,6 +414,24 @@ describe("scaling against existing installer assets", () => {
     ]);
     const haproxy = find(run, "command:remote:Command", "infra-config-file:haproxy.cfg").inputs.stdin as string;
     for (const ip of ["10.56.0.21", "10.56.0.22", "10.56.0.23"]) expect(haproxy).toContain(`${ip}:22623`);
+  }, 30000);
+
+  it("refuses, before registering anything, an assets folder that holds other files", async () => {
+    fs.writeFileSync(path.join(assets, "notes.txt"), "mine");
+    fs.mkdirSync(path.join(assets, "manifests"));
+    const recorder: RecordedResource[] = [];
+    await expect(runLabUnderMocks({ stack: "dev", config: withAssets(), checkHostAssets: true, recorder })).rejects.toThrow(
+      `okd-lab:okd.assetsDir = ${JSON.stringify(assets)}: holds files that are not this lab's installer assets (manifests, notes.txt); ` +
+        "the installer step writes and removes manifests/, openshift/ and install-config.yaml there. Fix: point okd-lab:okd.assetsDir at a new or empty folder, e.g. .okd/dev.",
+    );
+    expect(recorder).toEqual([]);
+  });
+
+  it("accepts an empty assets folder and one holding this lab's record", async () => {
+    await expect(runLabUnderMocks({ stack: "dev", config: withAssets(), checkHostAssets: true })).resolves.toBeDefined();
+    recordAssets(await installConfigOf(withAssets()), new Date().toISOString());
+    fs.writeFileSync(path.join(assets, "metadata.json"), "{}");
+    await expect(runLabUnderMocks({ stack: "dev", config: withAssets(), checkHostAssets: true })).resolves.toBeDefined();
   }, 30000);
 
   it("refuses, before registering anything, a change that would need new assets", async () => {
