@@ -41,6 +41,11 @@ export function writeStackFile(dir: string): string {
   return file;
 }
 
+/** A script's text with bash's quoted single quotes (`'\\''`) read back as `'`, to find the values it carries. */
+function unquoted(script: string): string {
+  return script.split("'\\''").join("'");
+}
+
 /** A domain's recorded inputs, with the interface fields the lab always sets. */
 export type LabDomain = Omit<DomainInputs, "networkInterfaces"> & {
   /** `hostname` and `addresses` only while the provider made the DHCP reservation. */
@@ -95,7 +100,8 @@ export class PlannedLab {
   private reservationCommand(domainName: string): RecordedResource {
     const mac = this.domain(domainName).networkInterfaces[0].mac;
     const cmd = this.resources.find(
-      (r) => r.type === "command:local:Command" && String(r.inputs.delete).includes("ip-dhcp-host") && String(r.inputs.delete).includes(`mac='${mac}'`),
+      (r) =>
+        r.type === "command:local:Command" && String(r.inputs.delete).includes("ip-dhcp-host") && unquoted(String(r.inputs.delete)).includes(`mac='${mac}'`),
     );
     if (!cmd) throw new Error(`no DHCP reservation command for ${domainName} in the plan`);
     return cmd;
@@ -103,7 +109,7 @@ export class PlannedLab {
 
   /** A node's DHCP reservation as the program writes it (`<host mac name ip>` in its command). */
   reservation(domainName: string): { mac: string; hostname: string; ip: string } {
-    const m = /<host mac='([^']+)' name='([^']+)' ip='([^']+)'\/>/.exec(String(this.reservationCommand(domainName).inputs.delete));
+    const m = /<host mac='([^']+)' name='([^']+)' ip='([^']+)'\/>/.exec(unquoted(String(this.reservationCommand(domainName).inputs.delete)));
     if (!m) throw new Error(`the DHCP reservation command of ${domainName} names no <host mac name ip>`);
     return { mac: m[1], hostname: m[2], ip: m[3] };
   }
