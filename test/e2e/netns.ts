@@ -153,6 +153,37 @@ function startGuardian(namespaces: string[], folders: string[]): void {
   guardian.unref();
 }
 
+/**
+ * Creates one empty namespace `okdlab-<pid>-<tag>` (loopback up, no other link, no route) under
+ * the same teardown as the lab networks: `deleteNamespace`, the exit hooks and a guardian that
+ * also removes `folders` (named `okdlab-*`) if this process dies first. Stale namespaces of
+ * crashed runs are removed first.
+ */
+export function createNamespace(tag: string, folders: string[] = []): string {
+  const removed = removeStaleNamespaces();
+  if (removed.length > 0) process.stderr.write(`removed stale namespaces of crashed runs: ${removed.join(", ")}\n`);
+  const ns = `${NAMESPACE_PREFIX}${process.pid}-${tag}`;
+  hookProcess();
+  ip(["netns", "add", ns]);
+  registry.namespaces.add(ns);
+  try {
+    startGuardian([ns], folders);
+    ip(["-n", ns, "link", "set", "lo", "up"]);
+  } catch (err) {
+    deleteNamespace(ns);
+    throw err;
+  }
+  return ns;
+}
+
+/** Kills every process inside a namespace made by {@link createNamespace} and deletes it. */
+export function deleteNamespace(ns: string): void {
+  if (!registry.namespaces.has(ns)) return;
+  removeNamespace(ns);
+  registry.namespaces.delete(ns);
+  unhookProcess();
+}
+
 function onSignal(signal: NodeJS.Signals): void {
   process.stderr.write(`e2e: ${signal} received, removing the lab namespaces\n`);
   teardownAllSync();
