@@ -26,13 +26,14 @@ import { renderInstallerScript } from "./ignition/installerScript";
 import { installerManifests, mastersSchedulable } from "./ignition/machineConfigs";
 import { renderNodeIgnition } from "./ignition/nodeIgnition";
 import { BASE_IMAGES_OUTPUT, BaseImages, DeployedLab, guardChanges, LAB_OUTPUT, NODES_OUTPUT, readDeployedLab } from "./plan/changeGuard";
-import { buildLabPlan, FcosNodePlan, LabPlan } from "./plan/labPlan";
+import { buildLabPlan, FcosNodePlan, fcosNodeResourceName, LabPlan } from "./plan/labPlan";
 import { renderChronyClientConf, renderChronyConf } from "./render/chronyConf";
 import { INFRA_ADMIN_USER, renderCloudInit } from "./render/cloudInit";
 import { renderCorefile } from "./render/corefile";
 import { renderHaproxyCfg, STATS_PASSWORD_ENV } from "./render/haproxyCfg";
 import { infraFiles } from "./render/infraFiles";
 import { infraKnownHostsLine, renderLabOutputs, renderLabRecord } from "./render/labOutputs";
+import { renderNetworkDnsmasqOptions } from "./render/networkDnsmasqOptions";
 import { renderReadinessGateScript } from "./render/readinessGate";
 import { renderZones, ZoneSerialState, zoneFileName } from "./render/zoneFiles";
 
@@ -69,7 +70,7 @@ function baseImageOf(record: BootImageRecord): BaseImage {
 function checkInstallerAssets(config: LabConfig, plan: LabPlan): Date | undefined {
   const folderProblem = assetsDirProblem(config.okd.assetsDir, config.stack);
   if (folderProblem) throw new pulumi.RunError(folderProblem);
-  const drift = installConfigDrift(config.okd.assetsDir, renderInstallConfig(plan, config.okd, "ssh-ed25519 AAAA compare"));
+  const drift = installConfigDrift(config.okd.assetsDir, renderInstallConfig(plan, config.okd, ["ssh-ed25519 AAAA compare"]));
   switch (drift.kind) {
     case "none":
       return undefined;
@@ -224,7 +225,11 @@ function registerLab(
   const statsPassword = new random.RandomPassword("haproxy-stats-password", { length: 24, special: false });
 
   const reverseZones = plan.dns.reverseZones.map((z) => z.zone);
-  const network = new LabNetwork("lab", { network: plan.network, dnsServer: plan.infra.ip, forwardedZones: [plan.dns.zone, ...reverseZones] }, withLibvirt);
+  const network = new LabNetwork(
+    "lab",
+    { network: plan.network, dnsServer: plan.infra.ip, forwardedZones: [plan.dns.zone, ...reverseZones], dnsmasqOptions: renderNetworkDnsmasqOptions(plan) },
+    withLibvirt,
+  );
   const storage = new LabStorage(
     "lab",
     {
@@ -297,7 +302,9 @@ function registerLab(
   );
 
   const installer = new InstallerAssets("okd-installer", {
-    installConfig: labPublicKey.apply((key) => renderInstallConfig(plan, config.okd, key)),
+    // Every key: the MachineConfigs 99-master-ssh and 99-worker-ssh carry only install-config's
+    // sshKey, and the machine-config daemon rewrites core's keys from them.
+    installConfig: authorizedKeys.apply((keys) => renderInstallConfig(plan, config.okd, keys)),
     script: renderInstallerScript({
       // Absolute: the command provider runs the script in its own working directory.
       assetsDir: path.resolve(config.okd.assetsDir),
@@ -323,7 +330,7 @@ function registerLab(
   const nodes = plan.nodes.map(
     (node) =>
       new FcosNode(
-        `${node.role}-${node.name}`,
+        fcosNodeResourceName(node),
         {
           node,
           poolName: storage.poolName,
@@ -360,7 +367,7 @@ function registerLab(
     );
   }
 
-  const text = renderLabOutputs(plan, { assetsDir: config.okd.assetsDir, installer: config.okd.installer, approveCsrs: config.approveCsrs });
+  const text = renderLabOutputs(plan, { assetsDir: config.okd.assetsDir, installer: config.okd.installer, approveCsrs: config.approveCsrs, libvirtUri });
   return {
     ...text,
     statsPassword: pulumi.secret(statsPassword.result),

@@ -28,8 +28,14 @@ export class InstallerAssets extends pulumi.ComponentResource {
         // Changing the script or install-config re-runs it; the script itself refuses to regenerate.
         interpreter: ["/bin/bash", "-c"],
         environment: { [INSTALL_CONFIG_ENV]: pulumi.secret(args.installConfig) },
-        // stdout holds the Ignition configs: never print it.
+        // stdout holds the Ignition configs: never print it. (The provider logs line by line with a
+        // bufio.Scanner, pulumi-command util.LogOutput, which stops at a 64 KB line: the one JSON
+        // line with a 1.5 MB bootstrap.ign must not go there.)
         logging: "stderr",
+        // By default an update hands the previous stdout to the command in PULUMI_COMMAND_STDOUT
+        // (pulumi-command local/commandOutputs.go); with a real bootstrap.ign that one variable
+        // exceeds Linux's 128 KiB limit per environment string and the script cannot start (E2BIG).
+        addPreviousOutputInEnv: false,
       },
       {
         parent: this,

@@ -1,6 +1,7 @@
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import { LabPlan } from "../plan/labPlan";
+import { DnsmasqOption } from "../render/networkDnsmasqOptions";
 
 export interface LabNetworkArgs {
   /** The lab network from the plan (name, CIDR). */
@@ -9,6 +10,8 @@ export interface LabNetworkArgs {
   dnsServer: string;
   /** Zones libvirt's resolver forwards to the infra node, e.g. `okd-lab.okd.local`, `0.56.10.in-addr.arpa`. */
   forwardedZones: string[];
+  /** The network's extra dnsmasq options (DHCP options 6, 15, 119), from `renderNetworkDnsmasqOptions`. */
+  dnsmasqOptions: DnsmasqOption[];
 }
 
 /**
@@ -36,8 +39,10 @@ export class LabNetwork extends pulumi.ComponentResource {
           // dnsmasq `server=/<zone>/<infra>`: cluster names resolve on the host too.
           forwarders: args.forwardedZones.map((domain) => ({ domain, address: args.dnsServer })),
         },
-        // DHCP option 6: nodes resolve through CoreDNS on the infra node, not through dnsmasq.
-        dnsmasqOptions: { options: [{ optionName: "dhcp-option", optionValue: `option:dns-server,${args.dnsServer}` }] },
+        // DHCP options 6, 15 and 119: nodes resolve through CoreDNS on the infra node, with the
+        // cluster zone as search domain. The provider applies them only when it creates the
+        // network: a change of dnsmasqOptions alone is a no-op in its Update (README).
+        dnsmasqOptions: { options: args.dnsmasqOptions },
       },
       // libvirt network names are unique: a replacement must delete the old network first.
       { parent: this, deleteBeforeReplace: true },

@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as libvirt from "@pulumi/libvirt";
 import * as pulumi from "@pulumi/pulumi";
 import { renderImageFetchScript, renderImageRemoveScript, renderImageVerifyScript } from "../ignition/imageFetchScript";
+import { renderPoolPermissionsXslt } from "../render/poolXslt";
 
 /**
  * A boot image: a host path (checked against its sha256 when one is given), or an https URL
@@ -43,10 +44,13 @@ export class LabStorage extends pulumi.ComponentResource {
   constructor(name: string, args: LabStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("okd-lab:storage:LabStorage", name, {}, opts);
     // libvirt names are unique: a replacement must delete the old object first.
+    // The directory is created 0750 root:qemu (render/poolXslt.ts): the provider writes the
+    // Ignition volumes 0644, and the bootstrap's holds the cluster's CA keys. The stylesheet is
+    // ForceNew in the provider: an existing pool keeps its directory (README gives the chmod).
     const pool = new libvirt.Pool(
       `${name}-pool`,
-      { name: args.pool.name, type: "dir", target: { path: args.pool.path } },
-      { parent: this, deleteBeforeReplace: true },
+      { name: args.pool.name, type: "dir", target: { path: args.pool.path }, xml: { xslt: renderPoolPermissionsXslt() } },
+      { parent: this, deleteBeforeReplace: true, ignoreChanges: ["xml"] },
     );
     // Every root disk overlays a base volume, so replacing one would replace every VM built on it.
     // The images come from the stack's record (chosen once per lab, plan/changeGuard.ts), so the

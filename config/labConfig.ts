@@ -177,6 +177,16 @@ function show(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/**
+ * Why a `.local` cluster domain deserves a warning (systemd-resolved src/resolve/resolved-dns-scope.c,
+ * dns_scope_good_domain: a `.local` name goes to a link's DNS servers only when a search or routing
+ * domain of that link covers it; otherwise it is multicast DNS).
+ */
+export const LOCAL_DOMAIN_NOTE =
+  "systemd-resolved (Fedora CoreOS nodes, many hosts) treats .local names as multicast DNS and asks the lab's DNS for them only " +
+  "because the lab's DHCP hands out the cluster zone as search domain and the host follows hostDnsSetup; a domain under home.arpa " +
+  "(e.g. home.arpa) needs neither";
+
 /** Collects problems with their key path; every reader below reports here and never throws. */
 class Problems {
   readonly errors: string[] = [];
@@ -459,6 +469,10 @@ export function parseLabConfig(raw: RawLabConfig, stack: string): ParseResult {
     name: readDnsLabel(p, "cluster.name", clusterObj.name, "okd-lab"),
     baseDomain: readDomain(p, "cluster.baseDomain", clusterObj.baseDomain, "okd.local"),
   };
+
+  if (/(^|\.)local$/i.test(cluster.baseDomain)) {
+    p.warn("cluster.baseDomain", cluster.baseDomain, LOCAL_DOMAIN_NOTE);
+  }
 
   const { config: network, parsed: net } = readNetwork(p, raw.network);
 

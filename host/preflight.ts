@@ -131,7 +131,31 @@ function notCheckedRemote(check: string, ctx: PreflightContext): PreflightResult
   return { check, status: "warn", detail: `not checked: libvirt runs on ${ctx.remoteHost} (${ctx.libvirtUri}) and this check reads this machine only` };
 }
 
-/** `virsh version`: libvirt answers at the configured URI. */
+/** The socket the libvirt provider dials for a local URI (terraform-provider-libvirt v0.8.1 libvirt/uri/unix.go). */
+export const PROVIDER_LIBVIRT_SOCKET = "/var/run/libvirt/libvirt-sock";
+
+/**
+ * EL9 builds libvirt with modular daemons; the provider's socket exists only while virtproxyd's
+ * socket unit runs (terraform-provider-libvirt #1025). The monolithic libvirtd beside the modular
+ * sockets is not the fix.
+ */
+export const MODULAR_LIBVIRT_FIX = "sudo systemctl enable --now virtqemud.socket virtnetworkd.socket virtstoraged.socket virtproxyd.socket";
+
+/**
+ * The Unix socket the provider connects to for `uri`, or undefined when it connects over the
+ * network (ssh, tcp, tls). A `socket=` query parameter overrides the default, as in unix.go.
+ * @example providerSocketOf("qemu:///system") // "/var/run/libvirt/libvirt-sock"
+ */
+export function providerSocketOf(uri: string): string | undefined {
+  const match = /^[a-z0-9]+(?:\+([a-z0-9]+))?:\/\/([^/?]*)[^?]*(?:\?(.*))?$/i.exec(uri);
+  if (!match) return undefined;
+  // libvirt/uri/connection_uri.go transport(): the part after `+`, else tls with a host, else unix.
+  const transport = match[1]?.toLowerCase() ?? (match[2] === "" ? "unix" : "tls");
+  if (transport !== "unix") return undefined;
+  return new URLSearchParams(match[3] ?? "").get("socket") || PROVIDER_LIBVIRT_SOCKET;
+}
+
+/** `virsh version`: libvirt answers at the configured URI, and the socket the provider dials exists. */
 export function checkLibvirt(ctx: PreflightContext, probe: HostProbe): PreflightResult {
   const check = "libvirt";
   const uri = ctx.libvirtUri;
@@ -155,13 +179,34 @@ export function checkLibvirt(ctx: PreflightContext, probe: HostProbe): Preflight
   if (result.status !== 0) {
     const fix = ctx.remoteHost
       ? `check that 'virsh -c ${uri} version' works from this machine (SSH access, libvirtd running on ${ctx.remoteHost})`
-      : "sudo dnf install libvirt qemu-kvm && sudo systemctl enable --now libvirtd; as a non-root user also sudo usermod -aG libvirt $USER and log in again";
+      : `sudo dnf install libvirt qemu-kvm && ${MODULAR_LIBVIRT_FIX}; as a non-root user also sudo usermod -aG libvirt $USER and log in again`;
     return { check, status: "fail", detail: `${uri} does not answer: ${oneLine(result.stderr) || `virsh exited with ${result.status}`}`, fix };
   }
   const library = /Using library: libvirt (\S+)/.exec(result.stdout)?.[1];
   const hypervisor = /Running hypervisor: (.+)/.exec(result.stdout)?.[1]?.trim();
   const versions = [library && `libvirt ${library}`, hypervisor].filter(Boolean).join(", ");
   return { check, status: "ok", detail: `${uri} answers${versions ? ` (${versions})` : ""}` };
+}
+
+/**
+ * The socket the provider dials for a local URI exists: virsh reaches virtqemud on a modular EL9
+ * host without it, the provider does not.
+ */
+export function checkProviderSocket(ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "libvirt-socket";
+  const uri = ctx.libvirtUri;
+  const socket = uri === undefined || ctx.remoteHost !== undefined ? undefined : providerSocketOf(uri);
+  if (uri === undefined) return { check, status: "warn", detail: "not checked: no libvirt URI" };
+  if (socket === undefined) return { check, status: "ok", detail: `${uri} is reached over the network, not through a local socket` };
+  if (probe.stat(socket) === undefined) {
+    return {
+      check,
+      status: "fail",
+      detail: `${socket} is missing, and the libvirt provider connects to ${uri} only there (EL9's modular daemons create it with virtproxyd.socket)`,
+      fix: MODULAR_LIBVIRT_FIX,
+    };
+  }
+  return { check, status: "ok", detail: `${socket} is there for the libvirt provider` };
 }
 
 /** The domains libvirt knows, when it answers; used to leave running VMs out of the memory sum. */
@@ -196,15 +241,23 @@ export function checkIsoTool(_ctx: PreflightContext, probe: HostProbe): Prefligh
       fix: `sudo ln -s ${other} /usr/local/bin/mkisofs`,
     };
   }
-  return { check, status: "fail", detail: `not found on PATH; ${why}`, fix: "sudo dnf install genisoimage" };
+  // EL9: xorriso (AppStream) provides mkisofs through alternatives; genisoimage is in EPEL only.
+  return { check, status: "fail", detail: `not found on PATH; ${why}`, fix: "sudo dnf install xorriso" };
 }
 
-/** A host program the lab runs, the EL9 package that has it and why it is needed. */
+/** A host program the lab runs, the EL9 package that has it (or where to get it) and why it is needed. */
 interface HostTool {
   name: string;
-  pkg: string;
+  /** The Rocky 9 package, e.g. `bind-utils`; undefined when no package has it. */
+  pkg?: string;
+  /** How to get it when no package has it. */
+  download?: string;
   why: string;
 }
+
+/** oc is not a Rocky package: it comes with the OKD release's client tarball. */
+export const OC_DOWNLOAD =
+  "download openshift-client-linux-<release>.tar.gz of your OKD release from https://github.com/okd-project/okd/releases and 'tar -xzf' it to put oc on PATH";
 
 /**
  * The boot image the lab will use on a new stack: the configured one, else the one the installer
@@ -226,7 +279,12 @@ function bootImageOf(ctx: PreflightContext, probe: HostProbe): BootImageRecord |
 
 /** Programs `pulumi up` runs on this machine (local commands), given the config and the boot image. */
 export function hostToolsFor(config: LabConfig, bootImage?: BootImageRecord | { error: string }): HostTool[] {
-  const tools: HostTool[] = [{ name: "dig", pkg: "bind-utils", why: "the readiness gate resolves api-int at the infra node with it" }];
+  const tools: HostTool[] = [
+    { name: "dig", pkg: "bind-utils", why: "the readiness gate resolves api-int at the infra node with it" },
+    // terraform-provider-libvirt utils_xslt.go runs xsltproc for the pool's xml.xslt.
+    { name: "xsltproc", pkg: "libxslt", why: "the libvirt provider applies the pool's permissions stylesheet with it" },
+    { name: "oc", download: OC_DOWNLOAD, why: "every install needs it (nextSteps, CSR approval)" },
+  ];
   const image = bootImage && "image" in bootImage ? bootImage.image : config.bootImage.image;
   if (image !== undefined && isUrl(image)) {
     const what = config.bootImage.image === undefined ? "the boot image the installer names" : `${config.bootImage.key}.image`;
@@ -236,11 +294,7 @@ export function hostToolsFor(config: LabConfig, bootImage?: BootImageRecord | { 
     if (pathname.endsWith(".xz")) tools.push({ name: "xz", pkg: "xz", why: `${what} is a .xz, decompressed on this machine` });
     if (pathname.endsWith(".gz")) tools.push({ name: "gzip", pkg: "gzip", why: `${what} is a .gz, decompressed on this machine` });
   }
-  if (config.approveCsrs) {
-    const why = "approveCsrs is on: the approval runs on this machine";
-    // The requests themselves are parsed in-process (host/csrPolicy.ts): no openssl needed.
-    tools.push({ name: "oc", pkg: "openshift-clients", why });
-  }
+  // CSR requests are parsed in-process (host/csrPolicy.ts): approveCsrs needs no openssl; oc is always checked.
   return tools;
 }
 
@@ -250,12 +304,37 @@ export function checkHostTools(ctx: PreflightContext, probe: HostProbe): Preflig
   const tools = hostToolsFor(ctx.config, bootImageOf(ctx, probe));
   const missing = tools.filter((t) => probe.which(t.name) === undefined);
   if (missing.length === 0) return { check, status: "ok", detail: `${tools.map((t) => t.name).join(", ")} found` };
+  const pkgs = [...new Set(missing.flatMap((t) => (t.pkg ? [t.pkg] : [])))];
+  const fixes = [
+    ...(pkgs.length > 0 ? [`sudo dnf install ${pkgs.join(" ")}`] : []),
+    ...missing.flatMap((t) => (t.download ? [`${t.name}: ${t.download}`] : [])),
+  ];
   return {
     check,
     status: "fail",
     detail: missing.map((t) => `${t.name} is missing (${t.why})`).join("; "),
-    fix: `sudo dnf install ${[...new Set(missing.map((t) => t.pkg))].join(" ")}`,
+    fix: fixes.join("; "),
   };
+}
+
+/** The Node.js major version the program needs (package.json engines). */
+export const NODE_MAJOR = 20;
+
+/** `dnf install nodejs` on Rocky 9 gives Node 16: the module stream gives a current one. */
+export const NODE_FIX = `sudo dnf module reset -y nodejs && sudo dnf module install -y nodejs:${NODE_MAJOR}/common`;
+
+/** `node --version` on PATH (the Node.js Pulumi runs the program with) is at least {@link NODE_MAJOR}. */
+export function checkNode(_ctx: PreflightContext, probe: HostProbe): PreflightResult {
+  const check = "node";
+  const result = probe.run("node", ["--version"]);
+  if (result === undefined) return { check, status: "fail", detail: "node is not on PATH; Pulumi runs the program with it", fix: NODE_FIX };
+  const version = result.stdout.trim();
+  const major = Number(/^v(\d+)\./.exec(version)?.[1]);
+  if (!Number.isInteger(major)) return { check, status: "warn", detail: `cannot read a version from 'node --version' (${oneLine(version).slice(0, 40)})` };
+  if (major < NODE_MAJOR) {
+    return { check, status: "fail", detail: `node ${version} is older than ${NODE_MAJOR}, which the program needs`, fix: NODE_FIX };
+  }
+  return { check, status: "ok", detail: `node ${version}` };
 }
 
 /** The SELinux mode from `getenforce`, or undefined on a host without SELinux. */
@@ -715,7 +794,7 @@ export function checkOrphans(ctx: PreflightContext, probe: HostProbe): Preflight
       check,
       status: "fail",
       detail: `the Pulumi CLI is not on PATH, so the state of stack ${stack} cannot be read`,
-      fix: "install it: https://www.pulumi.com/docs/install/",
+      fix: "run npm ci, then run preflight through npm run (npm puts node_modules/.bin/pulumi, the pinned CLI, first on PATH)",
     };
   } else if (exported.status === 0) {
     try {
@@ -780,8 +859,10 @@ export function checkOrphans(ctx: PreflightContext, probe: HostProbe): Preflight
 
 export const PREFLIGHT_CHECKS: readonly ((ctx: PreflightContext, probe: HostProbe) => PreflightResult)[] = [
   checkLibvirt,
+  checkProviderSocket,
   checkOrphans,
   checkIsoTool,
+  checkNode,
   checkHostTools,
   checkPool,
   checkCpu,

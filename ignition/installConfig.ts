@@ -16,10 +16,12 @@ import { LabPlan } from "../plan/labPlan";
  * creates: this program boots them itself (openshift-docs, installation-bare-metal-config-yaml).
  * @param plan the lab plan; `cluster`, `network.cidr` and the master count are read.
  * @param okd network type, cluster/service networks and pull secret from stack config.
- * @param sshPublicKey one OpenSSH public key line, e.g. `ssh-ed25519 AAAA... you@host`; installed for `core`.
+ * @param sshPublicKeys OpenSSH public key lines, e.g. `["ssh-ed25519 AAAA... you@host"]`; every one is
+ *   authorized for `core` on every node.
  * @returns the YAML text, e.g. `apiVersion: v1\nbaseDomain: okd.local\n...`.
  */
-export function renderInstallConfig(plan: LabPlan, okd: OkdConfig, sshPublicKey: string): string {
+export function renderInstallConfig(plan: LabPlan, okd: OkdConfig, sshPublicKeys: readonly string[]): string {
+  if (sshPublicKeys.length === 0) throw new Error("renderInstallConfig: at least one SSH public key is needed (the lab's own)");
   const masters = plan.nodes.filter((n) => n.role === "master").length;
   const config = {
     apiVersion: "v1",
@@ -39,7 +41,11 @@ export function renderInstallConfig(plan: LabPlan, okd: OkdConfig, sshPublicKey:
     },
     platform: { none: {} },
     pullSecret: okd.pullSecret,
-    sshKey: sshPublicKey,
+    // One key per line: the installer writes sshKey as is into the MachineConfigs 99-master-ssh and
+    // 99-worker-ssh, from which the machine-config daemon rewrites core's authorized_keys, so a
+    // key only in a node's own Ignition disappears. OKD 4.x validates each line
+    // (openshift/installer #9770 splits sshKey on newlines).
+    sshKey: sshPublicKeys.map((k) => k.trim()).join("\n"),
   };
   // lineWidth 0: never fold the pull secret or the SSH key across lines.
   return stringify(config, { lineWidth: 0 });

@@ -6,6 +6,7 @@
  *
  * Pure: the plan in, JSON strings out.
  */
+import { createCipheriv, createHash } from "node:crypto";
 import { LabPlan } from "../plan/labPlan";
 import { IGNITION_VERSION } from "./nodeIgnition";
 
@@ -42,6 +43,23 @@ export interface RoleConfigs {
   worker: string;
 }
 
+/**
+ * The size of a real bootstrap.ign at its upper end, in bytes (1.5 MB): openshift-install's
+ * bootstrap config carries the cluster's certificates, keys and manifests and weighs hundreds of
+ * KB to over 1 MB. The stand-ins (offline render, fake installer) are at least this big, so the
+ * path from the installer's stdout to the Ignition volume is exercised at size.
+ */
+export const REAL_BOOTSTRAP_IGNITION_BYTES = 1_500_000;
+
+/**
+ * `bytes` of deterministic, incompressible filler (AES-128-CTR keystream keyed by `seed`): stands
+ * in for the keys, certificates and binaries of a real bootstrap.ign. Pure: same seed, same bytes.
+ */
+export function fillerBytes(seed: string, bytes: number): Buffer {
+  const key = createHash("sha256").update(seed).digest().subarray(0, 16);
+  return createCipheriv("aes-128-ctr", key, Buffer.alloc(16)).update(Buffer.alloc(bytes));
+}
+
 function base64DataUrl(text: string): string {
   return `data:text/plain;charset=utf-8;base64,${Buffer.from(text, "utf8").toString("base64")}`;
 }
@@ -64,9 +82,9 @@ function pointerConfig(plan: LabPlan, role: "master" | "worker"): string {
  * Role configs for the offline render, labelled as such.
  *
  * master and worker are pointer configs of the installer's exact shape, with
- * {@link OFFLINE_RENDER_CA_PEM} as the CA; bootstrap is a small Ignition 3.2.0 config with a marker
- * file and the placeholder CA, where the real bootstrap.ign carries the bootstrap control plane and
- * private keys.
+ * {@link OFFLINE_RENDER_CA_PEM} as the CA; bootstrap is an Ignition 3.2.0 config with a marker
+ * file, the placeholder CA and a filler file that brings it to {@link REAL_BOOTSTRAP_IGNITION_BYTES},
+ * where the real bootstrap.ign carries the bootstrap control plane and private keys.
  * @param plan the lab plan; `cluster.domain` names the machine-config server.
  * @returns JSON texts, e.g. `master` = `{"ignition":{"version":"3.2.0","config":{"merge":[{"source":"https://api-int.okd-lab.okd.local:22623/config/master"}]},...}}`.
  */
@@ -83,6 +101,13 @@ export function offlineRoleConfigs(plan: LabPlan): RoleConfigs {
       files: [
         { path: "/etc/okd-lab/offline-render-placeholder", mode: 0o644, overwrite: true, contents: { source: base64DataUrl(marker) } },
         { path: "/opt/openshift/tls/root-ca.crt", mode: 0o644, overwrite: true, contents: { source: base64DataUrl(OFFLINE_RENDER_CA_PEM) } },
+        {
+          path: "/etc/okd-lab/offline-render-filler",
+          mode: 0o600,
+          overwrite: true,
+          // 3 bytes become 4 in base64: this brings the config just past the real size.
+          contents: { source: `data:;base64,${fillerBytes(plan.cluster.domain, Math.ceil((REAL_BOOTSTRAP_IGNITION_BYTES * 3) / 4)).toString("base64")}` },
+        },
       ],
     },
   });

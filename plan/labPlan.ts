@@ -54,6 +54,11 @@ export interface DnsPlan {
   records: ARecord[];
   reverseZones: ReverseZonePlan[];
   forwarders: string[];
+  /**
+   * Sources allowed to recurse (names outside the lab zones, forwarded to `forwarders`): the lab
+   * network and loopback, e.g. `["10.56.0.0/24", "127.0.0.0/8", "::1/128"]`. Anyone else is refused.
+   */
+  recursionClients: string[];
 }
 
 /** A server behind a load-balanced port. */
@@ -112,6 +117,15 @@ export interface LabPlan {
   dns: DnsPlan;
   loadBalancer: LoadBalancerPlan;
   ntp: { upstream: string[]; allow: string };
+}
+
+/**
+ * The Pulumi name of a Fedora CoreOS node's component, from its identity (role and name); its
+ * children are named `<this>-root`, `<this>-ignition`, `<this>-domain`, `<this>-dhcp`.
+ * @example fcosNodeResourceName({ role: "bootstrap", name: "bootstrap" }) // "bootstrap-bootstrap"
+ */
+export function fcosNodeResourceName(node: { role: Role; name: string }): string {
+  return `${node.role}-${node.name}`;
 }
 
 /** Ports the infra node serves; OKD's fixed ports plus the HAProxy stats page (on its loopback). */
@@ -286,6 +300,7 @@ export function buildLabPlan(config: LabConfig): LabPlan {
       records,
       reverseZones: [...reverseZones.values()],
       forwarders: config.infra.dnsForwarders,
+      recursionClients: [config.network.cidr, "127.0.0.0/8", "::1/128"],
     },
     loadBalancer: {
       bindAddress: infra.ip,

@@ -20,8 +20,25 @@ export interface CorefileOptions {
 }
 
 /**
+ * The `log` plugin's response classes that are logged: errors only. In CoreDNS 1.11.1
+ * (plugin/pkg/response/typify.go, classify.go) `error` covers SERVFAIL and every other rcode that
+ * is not NOERROR, NXDOMAIN or NODATA, so the REFUSED answers of `acl` are logged; `denial`
+ * (NXDOMAIN, NODATA) is not: nodes search the cluster zone and in-cluster DNS forwards every
+ * external name here, so NXDOMAIN and AAAA-less answers come by the thousand.
+ */
+export const LOGGED_CLASSES = ["error"] as const;
+
+/** The `log` stanza every server block ends with: only {@link LOGGED_CLASSES}, not every query. */
+function logOnly(): string[] {
+  return ["    log {", `        class ${LOGGED_CLASSES.join(" ")}`, "    }"];
+}
+
+/**
  * The Corefile: one server block per lab zone (the forward zone, then each reverse zone in plan
- * order) serving its zone file, then a `.` block forwarding everything else to `dns.forwarders`.
+ * order) serving its zone file, then a `.` block forwarding everything else to `dns.forwarders`
+ * for `dns.recursionClients` only (the lab network and loopback): the infra node is no open
+ * resolver, though its firewall opens 53 to every source. The lab zones answer every source that
+ * reaches them (authoritative data only).
  *
  * Every block listens on port 53 of all addresses and nothing else: no health, ready or
  * prometheus plugin, because the infra node must listen on exactly 53, 80, 443, 6443, 22623 and
@@ -48,16 +65,24 @@ export function renderCorefile(dns: DnsPlan, opts: CorefileOptions = {}): string
       `        reload ${ZONE_RELOAD_INTERVAL}`,
       "    }",
       "    errors",
-      "    log",
+      ...logOnly(),
       "}",
     ]),
     "",
     // Names outside the lab zones (registries, mirrors) go to the upstream resolvers.
     `.:${PORTS.dns} {`,
+    // CoreDNS 1.11.1 plugin/acl: rules are tried in order and the first that matches the source
+    // decides; `allow` hands the query on, `block` (no net: every source) answers REFUSED. The
+    // plugin order is fixed by plugin.cfg (log before acl before cache and forward), so a refused
+    // query is logged and never forwarded or cached.
+    "    acl {",
+    `        allow net ${dns.recursionClients.join(" ")}`,
+    "        block",
+    "    }",
     `    forward . ${dns.forwarders.join(" ")}`,
     `    cache ${FORWARD_CACHE_SECONDS}`,
     "    errors",
-    "    log",
+    ...logOnly(),
     "}",
   ];
   return `${lines.join("\n")}\n`;

@@ -42,7 +42,15 @@ export interface LabOutputsArgs {
   assetsDir: string;
   installer: string;
   approveCsrs: boolean;
+  /** The stack's libvirt URI, e.g. `qemu:///system`: every printed `virsh` names it (a non-root virsh defaults to qemu:///session). */
+  libvirtUri: string;
 }
+
+/** Files the host DNS setup writes for NetworkManager's dnsmasq plugin (and the teardown removes). */
+export const HOST_DNS_FILES = {
+  nmConf: "/etc/NetworkManager/conf.d/okd-lab-dns.conf",
+  dnsmasqConf: "/etc/NetworkManager/dnsmasq.d/okd-lab.conf",
+} as const;
 
 export interface LabOutputs {
   infraIp: string;
@@ -60,8 +68,14 @@ export interface LabOutputs {
   /** Every VM of the lab: libvirt name, role, address, FQDN and size. */
   nodes: { name: string; role: string; ip: string; mac: string; fqdn: string; vcpu: number; memoryMiB: number; diskGiB: number }[];
   nextSteps: string[];
-  /** Commands that make the host resolve the cluster's names through the infra node. */
-  hostDnsSetup: string[];
+  /**
+   * A bash script (one string, real newlines: `pulumi stack output hostDnsSetup` prints it as is)
+   * that makes the host resolve the lab zones through the infra node; run it once with
+   * `pulumi stack output hostDnsSetup | bash`.
+   */
+  hostDnsSetup: string;
+  /** The bash script that undoes {@link LabOutputs.hostDnsSetup}; `npm run destroy` prints it. */
+  hostDnsTeardown: string;
   diagram: string;
 }
 
@@ -112,6 +126,53 @@ export function renderLabDiagram(plan: LabPlan): string {
   ].join("\n");
 }
 
+/**
+ * The host's DNS setup and its teardown, as bash scripts. openshift-install and oc on the host
+ * resolve api.<domain> with the host's own resolver, which does not ask libvirt's dnsmasq:
+ * - with systemd-resolved running (Fedora, Ubuntu hosts): route the lab zones to the infra node on
+ *   the lab network's bridge (`resolvectl dns` and a `~zone` routing domain: resolved sends a
+ *   `.local` name to unicast DNS only under such a domain, resolved-dns-scope.c). The setting
+ *   lives as long as the bridge: run the setup again after a reboot.
+ * - otherwise (Rocky 9's default, NetworkManager writing /etc/resolv.conf): NetworkManager's
+ *   dnsmasq plugin forwards the lab zones to the infra node; the files stay across reboots.
+ */
+export function renderHostDns(plan: LabPlan, libvirtUri: string): { hostDnsSetup: string; hostDnsTeardown: string } {
+  const zones = [plan.dns.zone, ...plan.dns.reverseZones.map((z) => z.zone)];
+  const resolvedActive = "systemctl is-active --quiet systemd-resolved";
+  const bridge = `bridge=$(virsh -c '${libvirtUri}' net-info ${plan.network.name} | awk '$1 == "Bridge:" { print $2 }')`;
+  const hostDnsSetup = [
+    `# okd-lab: make this host resolve ${plan.dns.zone} through the infra node ${plan.infra.ip} (needs sudo).`,
+    "set -euo pipefail",
+    `if ${resolvedActive}; then`,
+    `  ${bridge}`,
+    `  [ -n "$bridge" ] || { echo "okd-lab: network ${plan.network.name} is not running (virsh -c '${libvirtUri}' net-start ${plan.network.name})" >&2; exit 1; }`,
+    `  sudo resolvectl dns "$bridge" ${plan.infra.ip}`,
+    `  sudo resolvectl domain "$bridge" ${zones.map((z) => `'~${z}'`).join(" ")}`,
+    "else",
+    `  sudo tee ${HOST_DNS_FILES.nmConf} >/dev/null <<'EOF'`,
+    "[main]",
+    "dns=dnsmasq",
+    "EOF",
+    `  sudo tee ${HOST_DNS_FILES.dnsmasqConf} >/dev/null <<'EOF'`,
+    ...zones.map((zone) => `server=/${zone}/${plan.infra.ip}`),
+    "EOF",
+    "  sudo systemctl reload NetworkManager",
+    "fi",
+    `getent hosts api.${plan.dns.zone}   # prints ${plan.infra.ip} once the infra node serves DNS`,
+    "",
+  ].join("\n");
+  const hostDnsTeardown = [
+    `# okd-lab: undo the host DNS setup for ${plan.dns.zone} (needs sudo).`,
+    `if [ -e ${HOST_DNS_FILES.nmConf} ] || [ -e ${HOST_DNS_FILES.dnsmasqConf} ]; then`,
+    `  sudo rm -f ${HOST_DNS_FILES.nmConf} ${HOST_DNS_FILES.dnsmasqConf}`,
+    "  sudo systemctl reload NetworkManager",
+    "fi",
+    "# systemd-resolved: the routing of the lab zones ends with the lab network's bridge.",
+    "",
+  ].join("\n");
+  return { hostDnsSetup, hostDnsTeardown };
+}
+
 function pickSize(vm: { vcpu: number; memoryMiB: number; diskGiB: number }): { vcpu: number; memoryMiB: number; diskGiB: number } {
   return { vcpu: vm.vcpu, memoryMiB: vm.memoryMiB, diskGiB: vm.diskGiB };
 }
@@ -130,6 +191,8 @@ export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutput
   const names = plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => n.fqdn);
   const bootstrap = plan.nodes.find((n) => n.role === "bootstrap");
   const steps = [
+    // Nothing on the host resolves the cluster before this, not even the installer's wait-for.
+    "pulumi stack output hostDnsSetup | bash   # once per host boot: this host resolves the cluster's names through the infra node",
     ...(bootstrap
       ? [
           `${installer} wait-for bootstrap-complete --dir ${assets} --log-level info`,
@@ -142,15 +205,7 @@ export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutput
       : `oc get csr   # approve each node's two pending CSRs (node-bootstrapper, then system:node:<name>) for ${names.join(", ")} with 'oc adm certificate approve <csr>'`,
     `${installer} wait-for install-complete --dir ${assets}`,
   ];
-  // openshift-install and oc on the host resolve api.<domain> with the host's own resolver, which
-  // does not ask libvirt's dnsmasq: NetworkManager's dnsmasq plugin forwards the lab zones.
-  const servers = [plan.dns.zone, ...plan.dns.reverseZones.map((z) => z.zone)].map((zone) => `server=/${zone}/${plan.infra.ip}`);
-  const hostDnsSetup = [
-    "printf '[main]\\ndns=dnsmasq\\n' | sudo tee /etc/NetworkManager/conf.d/okd-lab-dns.conf",
-    `printf '${servers.join("\\n")}\\n' | sudo tee /etc/NetworkManager/dnsmasq.d/okd-lab.conf`,
-    "sudo systemctl reload NetworkManager",
-    `getent hosts api.${domain}   # should print ${plan.infra.ip}`,
-  ];
+  const { hostDnsSetup, hostDnsTeardown } = renderHostDns(plan, args.libvirtUri);
   return {
     infraIp: plan.infra.ip,
     infraFqdn: plan.infra.fqdn,
@@ -171,6 +226,7 @@ export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutput
     ],
     nextSteps: steps,
     hostDnsSetup,
+    hostDnsTeardown,
     diagram: renderLabDiagram(plan),
   };
 }

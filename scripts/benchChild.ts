@@ -1,6 +1,6 @@
 /** One bench sample: evaluates the program under mocks for a config file and writes the render. */
 import * as fs from "node:fs";
-import { runLabUnderMocks } from "../offline/labMocks";
+import { plainValue, runLabUnderMocks } from "../offline/labMocks";
 import { writeRender } from "./render";
 
 async function main(): Promise<void> {
@@ -11,7 +11,10 @@ async function main(): Promise<void> {
   writeRender(run, outDir, true);
   const evalMs = Number(process.hrtime.bigint() - started) / 1e6;
   const rssMB = process.resourceUsage().maxRSS / 1024;
-  console.log(JSON.stringify({ evalMs, rssMB, resources: run.resources.length }));
+  // The bootstrap's Ignition volume content: the wrapper around the 1.5 MB stand-in bootstrap.ign.
+  const ignition = run.resources.find((r) => r.type === "libvirt:index/ignition:Ignition" && r.name.startsWith("bootstrap-"));
+  const bootstrapIgnitionBytes = ignition ? Buffer.byteLength(String(plainValue(ignition.inputs.content, true))) : 0;
+  console.log(JSON.stringify({ evalMs, rssMB, resources: run.resources.length, bootstrapIgnitionBytes }));
 }
 
 main().then(

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import { parseLabConfig } from "../config/labConfig";
 import { realHostProbe } from "../host/hostProbe";
 import { formatResult, formatSummary, PreflightResult, runPreflight } from "../host/preflight";
+import { checkPulumiCli, pinnedPulumiVersion } from "../host/pulumiCliCheck";
 import { readFlags, runCli, UsageError } from "../offline/cli";
 import { readStackConfig, splitStackConfig, stackAndFile } from "../offline/stackFile";
 
@@ -40,9 +41,11 @@ function main(): number {
   const { config, warnings } = parseLabConfig(raw, options.stack);
   // The provider falls back to LIBVIRT_DEFAULT_URI when the stack sets no libvirt:uri.
   const uri = libvirtUri ?? (process.env.LIBVIRT_DEFAULT_URI || undefined);
+  const probe = realHostProbe();
   const results: PreflightResult[] = [
     ...warnings.map((w): PreflightResult => ({ check: "config", status: "warn", detail: w })),
-    ...runPreflight(config, uri, realHostProbe()),
+    checkPulumiCli(process.env, pinnedPulumiVersion(), probe),
+    ...runPreflight(config, uri, probe),
   ];
   console.log(`preflight for stack ${options.stack} (${options.stackFile})`);
   for (const result of results) console.log(formatResult(result));

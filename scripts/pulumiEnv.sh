@@ -1,6 +1,8 @@
-# Sourced by up.sh and destroy.sh: the state store and the secrets passphrase, set once.
+# Sourced by up.sh, destroy.sh and pulumi.sh: the state store and the secrets passphrase, set once.
 # The local file backend (what `pulumi login --local` uses), no Pulumi Cloud account.
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://~}
+# The CLI's version is pinned by the npm package `pulumi`: no update check against api.pulumi.com.
+export PULUMI_SKIP_UPDATE_CHECK=${PULUMI_SKIP_UPDATE_CHECK:-true}
 # The program reads its own stack's previous outputs (DNS zone serials), which Pulumi can only
 # decrypt with the passphrase: ask once instead of letting two prompts race. It reaches Pulumi as
 # a file (PULUMI_CONFIG_PASSPHRASE_FILE), never in the environment that every local command of the

@@ -1,20 +1,11 @@
 #!/usr/bin/env bash
-# npm run up [-- pulumi up flags]: checks the host, then brings the lab up with the local file
-# backend (no Pulumi Cloud account) and a passphrase for the stack's secrets. OKD_LAB_STACK picks the stack (default dev).
+# npm run up [-- flags]: from a bare libvirt host to a running OKD cluster, in named phases, resumable
+# (scripts/up.ts; `npm run up -- --help` lists the flags). The local file backend (no Pulumi Cloud
+# account) and the passphrase of the stack's secrets are set here, once, for every pulumi command it
+# runs. OKD_LAB_STACK picks the stack (default dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stack=${OKD_LAB_STACK:-dev}
+case " $* " in *" --help "* | *" -h "*) exec node_modules/.bin/ts-node --transpile-only scripts/up.ts --help ;; esac
 . scripts/pulumiEnv.sh
-if ! command -v pulumi >/dev/null; then
-  echo "okd-lab: the Pulumi CLI is not installed: see https://www.pulumi.com/docs/install/" >&2
-  exit 1
-fi
-# OKD_LAB_SKIP_PREFLIGHT=1 skips the host checks (e.g. when one of them is wrong for your host).
-if [ -z "${OKD_LAB_SKIP_PREFLIGHT:-}" ]; then
-  npm run -s preflight -- --stack "$stack"
-fi
-if ! pulumi stack select "$stack" >/dev/null 2>&1; then
-  pulumi stack init "$stack" --secrets-provider passphrase
-fi
-# Not exec: the passphrase file is removed when this script exits.
-pulumi up --stack "$stack" "$@"
+# Not exec: the passphrase file scripts/pulumiEnv.sh writes is removed when this script exits.
+node_modules/.bin/ts-node --transpile-only scripts/up.ts "$@"

@@ -8,8 +8,12 @@
  *   under a temp folder `root`: the helper is rendered with that root (`renderInstallHelper(root)`)
  *   and gets the file id `installCommand()` passes; its fixed modes, owners and checks are the node's.
  * - DNS: CoreDNS cannot be installed here, so BIND's `named` serves the same rendered zone files
- *   (authoritative only: `recursion no`, no forwarders, so nothing leaves the namespace; the
- *   Corefile's `forward . 8.8.8.8` is not exercised). The helper's `systemctl reload coredns`
+ *   and mirrors the Corefile's policy: the lab zones answer every source, recursion only for the
+ *   plan's `dns.recursionClients` (the lab network and loopback, CoreDNS's `acl`), REFUSED for
+ *   anyone else. Recursion forwards to an upstream stand-in, a dnsmasq on the infra namespace's
+ *   loopback (port 5300) that knows one name, `UPSTREAM_NAME`, in place of the Corefile's
+ *   `forward . 8.8.8.8`: nothing leaves the namespace. The CoreDNS `acl` syntax itself is only
+ *   checked by the unit tests. The helper's `systemctl reload coredns`
  *   (SIGUSR1 to CoreDNS on the node) becomes SIGHUP to named, which re-reads its zones; see
  *   `waitForZones` for zones delivered without a reload (CoreDNS then reloads by serial).
  * - systemd: a `systemctl` shim first on the helper's PATH (see `SYSTEMCTL_SHIM`) maps the calls
@@ -130,6 +134,11 @@ async function waitFor(what: string, timeoutMs: number, test: () => boolean | Pr
   }
 }
 
+/** The one name the upstream stand-in knows, and its address (TEST-NET-2). */
+export const UPSTREAM_NAME = "registry.upstream.test";
+export const UPSTREAM_ADDRESS = "198.51.100.7";
+const UPSTREAM_PORT = 5300;
+
 export class InfraNode {
   /** Stand-in for the node's `/`: targets are `root + target`. */
   readonly root: string;
@@ -140,6 +149,8 @@ export class InfraNode {
   private readonly chronyDir: string;
   haproxy?: NsProcess;
   named?: NsProcess;
+  /** The upstream resolver stand-in named forwards recursion to. */
+  upstream?: NsProcess;
   chronyd?: NsProcess;
   /** `-n` value given to HAProxy, when the open-file limit required one. */
   haproxyMaxconnCap?: number;
@@ -243,10 +254,15 @@ export class InfraNode {
       `  directory "${this.namedDir}";`,
       `  pid-file "${path.join(this.namedDir, "named.pid")}";`,
       `  session-keyfile "${path.join(this.namedDir, "session.key")}";`,
-      `  listen-on port 53 { ${stack.plan.infra.ip}; };`,
+      // CoreDNS binds every address, loopback included.
+      `  listen-on port 53 { ${stack.plan.infra.ip}; 127.0.0.1; };`,
       "  listen-on-v6 { none; };",
-      // Authoritative only: no recursion, no forwarders, so no query leaves the namespace.
-      "  recursion no;",
+      // The Corefile's policy: zones answer anyone, recursion only for dns.recursionClients, and
+      // recursion goes to the upstream stand-in on loopback, so no query leaves the namespace.
+      "  recursion yes;",
+      `  allow-recursion { ${stack.plan.dns.recursionClients.map((c) => `${c};`).join(" ")} };`,
+      "  forward only;",
+      `  forwarders { 127.0.0.1 port ${UPSTREAM_PORT}; };`,
       "  allow-query { any; };",
       "  dnssec-validation no;",
       "  notify no;",
@@ -262,6 +278,24 @@ export class InfraNode {
   }
 
   private async startNamed(stack: RenderedStack): Promise<void> {
+    // The upstream resolver stand-in: answers UPSTREAM_NAME only, reads no resolv.conf or config file.
+    const upstream = this.lab.spawn(
+      this.lab.infraNs,
+      [
+        "dnsmasq",
+        "--keep-in-foreground",
+        "--conf-file=/dev/null",
+        "--no-resolv",
+        "--no-hosts",
+        "--bind-interfaces",
+        "--listen-address=127.0.0.1",
+        `--port=${UPSTREAM_PORT}`,
+        `--address=/${UPSTREAM_NAME}/${UPSTREAM_ADDRESS}`,
+        "--log-facility=-",
+      ],
+      { privateRun: [] },
+    );
+    this.upstream = upstream;
     const conf = this.writeNamedConf(stack);
     const named = this.lab.spawn(this.lab.infraNs, ["named", "-g", "-4", "-c", conf], { privateRun: [] });
     this.named = named;

@@ -15,7 +15,24 @@ import { LabNetwork, NsProcess } from "./netns";
 import { RenderedStack } from "./stacks";
 
 /** Programs the suite runs; a missing one fails the suite (never skips it). */
-export const REQUIRED_TOOLS = ["ip", "ss", "mount", "bash", "haproxy", "named", "named-checkzone", "chronyd", "dig", "openssl", "getent"];
+export const REQUIRED_TOOLS = [
+  "ip",
+  "ss",
+  "mount",
+  "bash",
+  "haproxy",
+  "named",
+  "named-checkzone",
+  "chronyd",
+  "dig",
+  "openssl",
+  "getent",
+  "dnsmasq",
+  "dhclient",
+];
+
+/** A client outside the lab network (TEST-NET-1): the infra node must not recurse for it. */
+export const OUTSIDER_IP = "192.0.2.77";
 
 /** Throws one message naming everything missing: root, or any of {@link REQUIRED_TOOLS}. */
 export function preflight(): void {
@@ -32,7 +49,9 @@ export function preflight(): void {
     }
   });
   if (missing.length > 0) {
-    problems.push(`missing programs: ${missing.join(", ")} (Debian: apt-get install iproute2 haproxy bind9 bind9-utils bind9-dnsutils chrony openssl)`);
+    problems.push(
+      `missing programs: ${missing.join(", ")} (Debian: apt-get install iproute2 haproxy bind9 bind9-utils bind9-dnsutils chrony openssl dnsmasq-base isc-dhcp-client)`,
+    );
   }
   if (problems.length > 0) throw new Error(`e2e preflight failed:\n  - ${problems.join("\n  - ")}`);
 }
@@ -117,7 +136,7 @@ export async function startLab(tag: string, stack: RenderedStack, extraNodes: { 
   const nodeIps = nodes.map((n) => n.ip);
   let net: LabNetwork;
   try {
-    net = LabNetwork.create({ tag, infraIp: plan.infra.ip, prefix: plan.network.prefix, nodeIps, folders: [dir, ...folders] });
+    net = LabNetwork.create({ tag, infraIp: plan.infra.ip, prefix: plan.network.prefix, nodeIps, outsiderIp: OUTSIDER_IP, folders: [dir, ...folders] });
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw err;

@@ -153,6 +153,37 @@ function startGuardian(namespaces: string[], folders: string[]): void {
   guardian.unref();
 }
 
+/**
+ * Creates one empty namespace `okdlab-<pid>-<tag>` (loopback up, no other link, no route) under
+ * the same teardown as the lab networks: `deleteNamespace`, the exit hooks and a guardian that
+ * also removes `folders` (named `okdlab-*`) if this process dies first. Stale namespaces of
+ * crashed runs are removed first.
+ */
+export function createNamespace(tag: string, folders: string[] = []): string {
+  const removed = removeStaleNamespaces();
+  if (removed.length > 0) process.stderr.write(`removed stale namespaces of crashed runs: ${removed.join(", ")}\n`);
+  const ns = `${NAMESPACE_PREFIX}${process.pid}-${tag}`;
+  hookProcess();
+  ip(["netns", "add", ns]);
+  registry.namespaces.add(ns);
+  try {
+    startGuardian([ns], folders);
+    ip(["-n", ns, "link", "set", "lo", "up"]);
+  } catch (err) {
+    deleteNamespace(ns);
+    throw err;
+  }
+  return ns;
+}
+
+/** Kills every process inside a namespace made by {@link createNamespace} and deletes it. */
+export function deleteNamespace(ns: string): void {
+  if (!registry.namespaces.has(ns)) return;
+  removeNamespace(ns);
+  registry.namespaces.delete(ns);
+  unhookProcess();
+}
+
 function onSignal(signal: NodeJS.Signals): void {
   process.stderr.write(`e2e: ${signal} received, removing the lab namespaces\n`);
   teardownAllSync();
@@ -185,6 +216,12 @@ export interface LabNetworkOptions {
   nodeIps: string[];
   /** Temp folders (named `okdlab-*`) the guardian removes if this process dies without cleaning up. */
   folders?: string[];
+  /**
+   * An address outside the lab network, added to the nodes namespace with a host route to it in
+   * the infra namespace: a client the infra node must treat as a stranger, e.g. `192.0.2.77`
+   * (TEST-NET-1, never routed anywhere).
+   */
+  outsiderIp?: string;
 }
 
 /** A process started inside a namespace, with its collected output. */
@@ -225,6 +262,7 @@ export class LabNetwork {
       ip(["link", "add", "veth-infra", "netns", net.infraNs, "type", "veth", "peer", "name", "veth-nodes", "netns", net.nodesNs]);
       ip(["-n", net.infraNs, "addr", "add", `${options.infraIp}/${options.prefix}`, "dev", "veth-infra"]);
       for (const nodeIp of options.nodeIps) ip(["-n", net.nodesNs, "addr", "add", `${nodeIp}/${options.prefix}`, "dev", "veth-nodes"]);
+      if (options.outsiderIp) ip(["-n", net.nodesNs, "addr", "add", `${options.outsiderIp}/32`, "dev", "veth-nodes"]);
       for (const [ns, dev] of [
         [net.infraNs, "veth-infra"],
         [net.nodesNs, "veth-nodes"],
@@ -232,6 +270,7 @@ export class LabNetwork {
         ip(["-n", ns, "link", "set", "lo", "up"]);
         ip(["-n", ns, "link", "set", dev, "up"]);
       }
+      if (options.outsiderIp) ip(["-n", net.infraNs, "route", "add", `${options.outsiderIp}/32`, "dev", "veth-infra"]);
       net.assertIsolated();
     } catch (err) {
       net.destroySync();
@@ -247,15 +286,23 @@ export class LabNetwork {
    */
   assertIsolated(): void {
     const rootAddresses = ip(["-4", "-o", "addr", "show"]);
-    const leaked = [this.options.infraIp, ...this.options.nodeIps].filter((a) => rootAddresses.includes(` ${a}/`));
+    const leaked = [this.options.infraIp, ...this.options.nodeIps, ...(this.options.outsiderIp ? [this.options.outsiderIp] : [])].filter((a) =>
+      rootAddresses.includes(` ${a}/`),
+    );
     if (leaked.length > 0) throw new Error(`lab addresses ${leaked.join(", ")} are on the root namespace: refusing to run`);
     for (const ns of [this.infraNs, this.nodesNs]) {
       const routes = ip(["-n", ns, "-4", "route", "show", "table", "main"])
         .trim()
         .split("\n")
         .filter((l) => l.trim() !== "");
-      const bad = routes.filter((r) => !/^\d+\.\d+\.\d+\.\d+\/\d+ dev veth-(infra|nodes) proto kernel scope link/.test(r));
-      if (bad.length > 0 || routes.length !== 1) throw new Error(`namespace ${ns} is not isolated: routes ${JSON.stringify(routes)}`);
+      const outsiderRoute = ns === this.infraNs && this.options.outsiderIp ? [`${this.options.outsiderIp} dev veth-infra scope link`] : [];
+      const onLink = routes.filter((r) => /^\d+\.\d+\.\d+\.\d+\/\d+ dev veth-(infra|nodes) proto kernel scope link/.test(r));
+      const bad = routes.filter((r) => !onLink.includes(r) && !outsiderRoute.includes(r.trim()));
+      // A nodes namespace without addresses (a DHCP client's, before its lease) has no route at all.
+      const wantOnLink = ns === this.nodesNs && this.options.nodeIps.length === 0 ? 0 : 1;
+      if (bad.length > 0 || onLink.length !== wantOnLink || routes.length !== wantOnLink + outsiderRoute.length) {
+        throw new Error(`namespace ${ns} is not isolated: routes ${JSON.stringify(routes)}`);
+      }
       const links = ip(["-n", ns, "-o", "link", "show"])
         .trim()
         .split("\n")

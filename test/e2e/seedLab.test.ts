@@ -29,7 +29,8 @@ import {
 } from "../../verify/checks";
 import { kubeletClientCsr, nodeObject, readFakeOcState, writeFakeOcState } from "../fixtures/csrs";
 import { makeStandIns, StandIns } from "../integration/powerStandIns";
-import { E2ELab, sleep, startLab, tally, waitForServers } from "./lab";
+import { UPSTREAM_ADDRESS, UPSTREAM_NAME } from "./infraNode";
+import { E2ELab, OUTSIDER_IP, sleep, startLab, tally, waitForServers } from "./lab";
 import { devStackConfig, RenderedStack, renderStack, withoutBootstrap, withWorker } from "./stacks";
 
 jest.setTimeout(120_000);
@@ -121,6 +122,29 @@ describe("seed lab: the seed's checks, automated", () => {
 
   it("nothing answers at the zone apex", async () => {
     expect(failures([await checkApex(lab.probe, dev.plan)])).toEqual([]);
+  });
+
+  // BIND mirrors the Corefile's acl (dns.recursionClients): see test/e2e/infraNode.ts. The
+  // CoreDNS syntax is checked by test/unit/corefile.test.ts; this proves the policy's shape.
+  describe("no open resolver", () => {
+    const dig = async (ns: string, args: string[]) => {
+      const { output } = await lab.net.run(ns, ["dig", "+time=2", "+tries=1", ...args]);
+      return { status: /status: (\w+)/.exec(output)?.[1], answer: /ANSWER SECTION:\n\S+\s+\d+\s+IN\s+A\s+(\S+)/.exec(output)?.[1], output };
+    };
+
+    it("recurses for a lab address and for loopback on the infra node", async () => {
+      const fromNode = await dig(lab.net.nodesNs, ["-b", dev.plan.nodes[0].ip, `@${dev.plan.infra.ip}`, UPSTREAM_NAME, "A"]);
+      expect({ status: fromNode.status, answer: fromNode.answer }).toEqual({ status: "NOERROR", answer: UPSTREAM_ADDRESS });
+      const fromLoopback = await dig(lab.net.infraNs, ["@127.0.0.1", UPSTREAM_NAME, "A"]);
+      expect({ status: fromLoopback.status, answer: fromLoopback.answer }).toEqual({ status: "NOERROR", answer: UPSTREAM_ADDRESS });
+    });
+
+    it("refuses to recurse for a source outside the lab network, and still answers it the lab zones", async () => {
+      const outside = await dig(lab.net.nodesNs, ["-b", OUTSIDER_IP, `@${dev.plan.infra.ip}`, UPSTREAM_NAME, "A"]);
+      expect(outside.status).toBe("REFUSED");
+      const zone = await dig(lab.net.nodesNs, ["-b", OUTSIDER_IP, `@${dev.plan.infra.ip}`, `api-int.${dev.plan.cluster.domain}`, "A"]);
+      expect({ status: zone.status, answer: zone.answer }).toEqual({ status: "NOERROR", answer: dev.plan.infra.ip });
+    });
   });
 
   it("a node the stack does not have (yet) does not resolve", async () => {
@@ -273,7 +297,7 @@ describe("seed lab: npm run start", () => {
     fs.writeFileSync(path.join(assets, "auth", "kubeconfig"), "apiVersion: v1\nkind: Config\n");
     fs.copyFileSync(dev.stackFile, path.join(project, "Pulumi.dev.yaml"));
     // The stack after bootstrap-complete: the bootstrap VM is gone, so the outputs list three VMs.
-    const outputs = renderLabOutputs(dev.plan, { assetsDir: ".okd/dev", installer: "openshift-install", approveCsrs: false });
+    const outputs = renderLabOutputs(dev.plan, { assetsDir: ".okd/dev", installer: "openshift-install", approveCsrs: false, libvirtUri: "qemu:///system" });
     const nodes = outputs.nodes.filter((n) => n.role !== "bootstrap");
     fs.writeFileSync(path.join(s.pulumiDir, "dev.json"), JSON.stringify({ ...outputs, nodes, kubeconfig: path.join(assets, "auth", "kubeconfig") }));
     for (const n of nodes) s.domain(n.name, "shut off");
@@ -340,7 +364,7 @@ describe("seed lab: npm run start", () => {
     fs.writeFileSync(path.join(project, "Pulumi.elsewhere.yaml"), stringify({ config }));
     const raw = Object.fromEntries(Object.entries(config).flatMap(([k, v]) => (k.startsWith("okd-lab:") ? [[k.slice(8), v]] : [])));
     const plan = buildLabPlan(parseLabConfig(raw, "elsewhere").config);
-    const outputs = renderLabOutputs(plan, { assetsDir: ".okd/dev", installer: "openshift-install", approveCsrs: false });
+    const outputs = renderLabOutputs(plan, { assetsDir: ".okd/dev", installer: "openshift-install", approveCsrs: false, libvirtUri: "qemu:///system" });
     const nodes = outputs.nodes.filter((n) => n.role !== "bootstrap");
     fs.writeFileSync(
       path.join(s.pulumiDir, "elsewhere.json"),

@@ -34,10 +34,31 @@ function destroy(refreshStatus: number, ...args: string[]) {
 it("refreshes the stack, then destroys it with the user's flags, on the local file backend", () => {
   expect(destroy(0, "--yes")).toEqual({
     status: 0,
-    calls: ["pulumi refresh --stack lab --yes --skip-preview [backend=file://~]", "pulumi destroy --stack lab --yes [backend=file://~]"],
+    calls: [
+      // Read first: the host DNS teardown is printed after the destroy, when the outputs are gone.
+      "pulumi stack output hostDnsTeardown --stack lab [backend=file://~]",
+      "pulumi refresh --stack lab --yes --skip-preview [backend=file://~]",
+      "pulumi destroy --stack lab --yes [backend=file://~]",
+    ],
   });
 });
 
+it("prints the host DNS teardown it read before the destroy", () => {
+  fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/bash\n[ "$1 $2 $3" = "stack output hostDnsTeardown" ] && printf 'sudo rm -f /etc/x\\n'\nexit 0\n`, {
+    mode: 0o755,
+  });
+  const result = spawnSync("bash", [path.join(ROOT, "scripts/destroy.sh")], {
+    cwd: dir,
+    encoding: "utf8",
+    env: { PATH: `${dir}:/usr/bin:/bin`, HOME: dir, PULUMI_CONFIG_PASSPHRASE: "test", OKD_LAB_STACK: "lab" },
+  });
+  expect(result.status).toBe(0);
+  expect(result.stdout).toBe("\nokd-lab: if you ran hostDnsSetup on this host, undo it by running these lines (or pipe them to bash):\nsudo rm -f /etc/x\n");
+});
+
 it("does not destroy when the refresh fails", () => {
-  expect(destroy(1)).toEqual({ status: 1, calls: ["pulumi refresh --stack lab --yes --skip-preview [backend=file://~]"] });
+  expect(destroy(1)).toEqual({
+    status: 1,
+    calls: ["pulumi stack output hostDnsTeardown --stack lab [backend=file://~]", "pulumi refresh --stack lab --yes --skip-preview [backend=file://~]"],
+  });
 });

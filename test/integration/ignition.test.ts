@@ -3,6 +3,7 @@
  * `ignition`), the validator of the Ignition that FCOS runs.
  */
 import * as fs from "node:fs";
+import { gunzipSync } from "node:zlib";
 import * as os from "node:os";
 import * as path from "node:path";
 import { renderNodeIgnition } from "../../ignition/nodeIgnition";
@@ -73,7 +74,8 @@ describe("per-node Ignition under ignition-validate", () => {
 
   it.each(nodes)("accepts the role config merged into %s", (_name, plan, node) => {
     const config = JSON.parse(nodeConfig(plan, node));
-    const result = ignitionValidate(decodeDataUrl(config.ignition.config.merge[0].source));
+    expect(config.ignition.config.merge[0].compression).toBe("gzip");
+    const result = ignitionValidate(gunzipSync(Buffer.from(config.ignition.config.merge[0].source.replace(/^data:;base64,/, ""), "base64")).toString("utf8"));
     expect(result.output).toBe("");
     expect(result.code).toBe(0);
   });

@@ -11,6 +11,8 @@ import { parseLabConfig, RawLabConfig } from "../../config/labConfig";
 import { renderInstallConfig } from "../../ignition/installConfig";
 import { INSTALL_CONFIG_ENV, parseInstallerOutput, renderInstallerScript } from "../../ignition/installerScript";
 import { installerManifests, mastersSchedulable } from "../../ignition/machineConfigs";
+import { renderNodeIgnition } from "../../ignition/nodeIgnition";
+import { REAL_BOOTSTRAP_IGNITION_BYTES } from "../../ignition/offlineAssets";
 import { buildLabPlan } from "../../plan/labPlan";
 import { seedRawConfig, threeByThreeRawConfig } from "../fixtures/labs";
 import { requireTool, run, RunResult } from "./tools";
@@ -52,7 +54,7 @@ function prepare(raw: RawLabConfig, assets: string, installer = FAKE_INSTALLER):
   const config = parseLabConfig(raw, "dev").config;
   const plan = buildLabPlan(config);
   return {
-    installConfig: renderInstallConfig(plan, config.okd, SSH_KEY),
+    installConfig: renderInstallConfig(plan, config.okd, [SSH_KEY]),
     script: renderInstallerScript({ assetsDir: assets, installer, manifests: installerManifests(plan), mastersSchedulable: mastersSchedulable(plan) }),
   };
 }
@@ -130,8 +132,44 @@ describe("installer script, create path", () => {
     expect(fs.readFileSync(path.join(record, "generated-at"), "utf8").trim()).toBe(parseInstallerOutput(result.stdout).generatedAt);
   });
 
+  // Why InstallerAssets sets addPreviousOutputInEnv: false (see the component): the command
+  // provider would otherwise put this stdout into PULUMI_COMMAND_STDOUT on an update.
+  it("could not start again with its previous stdout in the environment (E2BIG), as the command provider would pass it", () => {
+    expect(() => runScript(script, installConfig, ws.log, { PULUMI_COMMAND_STDOUT: result.stdout })).toThrow(/E2BIG/);
+  });
+
   it("creates the asset directory readable by its owner only", () => {
     expect(fs.statSync(ws.assets).mode & 0o777).toBe(0o700);
+  });
+
+  // The script's `umask 077`: the installer writes bootstrap.ign (the cluster's CA keys), the
+  // kubeconfig and the kubeadmin password with its own modes, which the umask narrows.
+  it("leaves no file or folder in the assets readable by group or others (umask 077)", () => {
+    const open: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if ((fs.statSync(full).mode & 0o077) !== 0) open.push(`${path.relative(ws.assets, full)} ${(fs.statSync(full).mode & 0o777).toString(8)}`);
+        if (entry.isDirectory()) walk(full);
+      }
+    };
+    walk(ws.assets);
+    expect(fs.readdirSync(ws.assets).sort()).toEqual(expect.arrayContaining(["auth", "bootstrap.ign", "master.ign", "worker.ign"]));
+    expect(open).toEqual([]);
+  });
+
+  // A real bootstrap.ign is hundreds of KB to over 1 MB; the fake's is 1.5 MB. The whole path:
+  // installer stdout -> parseInstallerOutput -> the node's wrapper -> ignition-validate.
+  it("carries a bootstrap config of real size from stdout into a node Ignition that validates", () => {
+    const out = parseInstallerOutput(result.stdout);
+    expect(out.bootstrap.length).toBeGreaterThanOrEqual(REAL_BOOTSTRAP_IGNITION_BYTES);
+    const plan = buildLabPlan(parseLabConfig(seedRawConfig(), "dev").config);
+    const node = plan.nodes.find((n) => n.role === "bootstrap")!;
+    const wrapper = renderNodeIgnition({ node, roleConfig: out.bootstrap, sshAuthorizedKeys: [SSH_KEY] });
+    expect(wrapper.length).toBeLessThanOrEqual(out.bootstrap.length * 1.02);
+    const validated = ignitionValidate(wrapper);
+    expect(validated.stdout + validated.stderr).toBe("");
+    expect(validated.status).toBe(0);
   });
 
   it("hands the okd-lab manifests to the installer, which packs them into bootstrap.ign", () => {

@@ -46,7 +46,12 @@ beforeEach(() => {
   const raw = { ...seedRawConfig(), okd: { assetsDir: assets } };
   const config = { "libvirt:uri": URI, ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [`okd-lab:${k}`, v])) };
   fs.writeFileSync(path.join(project, "Pulumi.lab.yaml"), stringify({ config }));
-  const outputs = renderLabOutputs(planFor(raw, "lab"), { assetsDir: assets, installer: "openshift-install", approveCsrs: false });
+  const outputs = renderLabOutputs(planFor(raw, "lab"), {
+    assetsDir: assets,
+    installer: "openshift-install",
+    approveCsrs: false,
+    libvirtUri: "qemu:///system",
+  });
   fs.writeFileSync(
     path.join(s.pulumiDir, "lab.json"),
     JSON.stringify({ ...outputs, kubeconfig: path.join(assets, "auth", "kubeconfig"), sshPrivateKey: "[secret]" }),

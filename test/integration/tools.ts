@@ -87,6 +87,9 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     cwd: opts.cwd,
     timeout: opts.timeoutMs ?? 30000,
     encoding: "utf8",
+    // The installer script prints a 1.5 MB bootstrap config; the command provider keeps stdout in
+    // an unbounded buffer (pulumi-command local/commandOutputs.go), spawnSync stops at 1 MiB.
+    maxBuffer: 64 * 1024 * 1024,
   });
   const stdout = result.stdout ?? "";
   const stderr = result.stderr ?? "";

@@ -6,6 +6,10 @@ import { DEFAULT_ALMALINUX_IMAGE } from "../../config/labConfig";
 import { LabRun, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
 import { diffRuns } from "../../offline/planDiff";
 import { TEST_COREDNS_SHA256 } from "../fixtures/labs";
+import { LOCAL_DOMAIN_NOTE } from "../../config/labConfig";
+
+/** The one warning every run of the seed's okd.local domain prints (config/labConfig.ts). */
+const LOCAL_WARNING = `okd-lab:cluster.baseDomain = "okd.local": ${LOCAL_DOMAIN_NOTE}`;
 
 function devConfig(): Record<string, unknown> {
   return {
@@ -166,13 +170,13 @@ describe("announced changes", () => {
 
   it("with okd-lab:recreateNodes, a node's memory change is applied and announced; only its domain changes", async () => {
     const run = await update(bigger);
-    expect(run.warnings).toEqual([announcement]);
+    expect(run.warnings).toEqual([LOCAL_WARNING, announcement]);
     expect(diffRuns(deployed, run)).toEqual({ created: [], deleted: [], updated: { "libvirt:index/domain:Domain::worker-worker-domain": ["memory"] } });
   }, 30000);
 
   it("the announcement is printed by `pulumi preview` too", async () => {
     const run = await update(bigger, true);
-    expect(run.warnings).toEqual([announcement]);
+    expect(run.warnings).toEqual([LOCAL_WARNING, announcement]);
   }, 30000);
 
   it("okd-lab:recreateNodes must name a node of the lab", async () => {
@@ -185,7 +189,7 @@ describe("announced changes", () => {
 describe("changes applied in place", () => {
   it("infra settings that are delivered as files (DNS forwarders) change only those files", async () => {
     const run = await update({ "okd-lab:infra": { dnsForwarders: ["192.168.1.1"], coredns: { version: "1.11.1", sha256: TEST_COREDNS_SHA256 } } });
-    expect(run.warnings).toEqual([]);
+    expect(run.warnings).toEqual([LOCAL_WARNING]);
     expect(diffRuns(deployed, run)).toEqual({ created: [], deleted: [], updated: { "command:remote:Command::infra-config-file:Corefile": ["stdin"] } });
   }, 30000);
 
@@ -225,6 +229,7 @@ describe("boot images are chosen once per lab", () => {
     expect(diffRuns(deployed, run)).toEqual({ created: [], deleted: [], updated: {} });
     expect(run.outputs.baseImages).toEqual(deployed.outputs.baseImages);
     expect(run.warnings).toEqual([
+      LOCAL_WARNING,
       'okd-lab:fcos.image: "/var/lib/libvirt/images/fedora-coreos-38.qcow2" -> "/var/lib/libvirt/images/fedora-coreos-39.qcow2": kept at "/var/lib/libvirt/images/fedora-coreos-38.qcow2": the boot image is chosen once per lab (README, "A new boot image").',
     ]);
   }, 30000);

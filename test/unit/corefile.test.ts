@@ -47,17 +47,45 @@ describe.each(LABS)("Corefile of the %s lab", (_label, raw) => {
   it("serves each zone from its file under /etc/coredns/zones, reloading on a new serial every 10s", () => {
     for (const zone of zones) {
       const block = blocks.find((b) => b.key === `${zone}:53`)!;
-      expect(block.body).toEqual([`file /etc/coredns/zones/${zoneFileName(zone)} {`, "reload 10s", "}", "errors", "log"]);
+      expect(block.body).toEqual([`file /etc/coredns/zones/${zoneFileName(zone)} {`, "reload 10s", "}", "errors", "log {", "class error", "}"]);
     }
   });
 
-  it("forwards every other name to the configured resolvers and caches for 30s", () => {
-    expect(blocks[blocks.length - 1].body).toEqual([`forward . ${dns.forwarders.join(" ")}`, "cache 30", "errors", "log"]);
+  it("answers the lab zones to every source that reaches them: no acl in the zone blocks", () => {
+    for (const block of blocks.slice(0, -1)) expect(block.body.some((l) => l.startsWith("acl"))).toBe(false);
+  });
+
+  // CoreDNS 1.11.1 plugin/acl/setup.go and acl.go: `ACTION [type QTYPE...] [net SOURCE...]`, rules
+  // tried in order, the first match decides; `block` without `net` matches every source and
+  // answers REFUSED. So: the lab network and loopback recurse, nobody else does.
+  it("forwards other names only for the lab network and loopback, refuses every other source, and caches for 30s", () => {
+    expect(blocks[blocks.length - 1].body).toEqual([
+      "acl {",
+      `allow net ${dns.recursionClients.join(" ")}`,
+      "block",
+      "}",
+      `forward . ${dns.forwarders.join(" ")}`,
+      "cache 30",
+      "errors",
+      "log {",
+      "class error",
+      "}",
+    ]);
+    expect(dns.recursionClients).toEqual([planFor(raw()).network.cidr, "127.0.0.0/8", "::1/128"]);
+  });
+
+  // CoreDNS 1.11.1 plugin/log/setup.go: `log { class ... }` logs only those response classes;
+  // plugin/pkg/response/classify.go puts REFUSED (acl's block) and SERVFAIL in `error`.
+  it("logs only errors (acl's refusals among them) in every block, never each query", () => {
+    for (const block of blocks) {
+      expect(block.body).not.toContain("log");
+      expect(block.body.filter((l) => l.startsWith("class "))).toEqual(["class error"]);
+    }
   });
 
   it("opens no listener besides port 53 (no health, ready, prometheus, bind or extra ports)", () => {
     const plugins = blocks.flatMap((b) => b.body.map((line) => line.split(" ")[0]));
-    expect(new Set(plugins)).toEqual(new Set(["file", "reload", "}", "errors", "log", "forward", "cache"]));
+    expect(new Set(plugins)).toEqual(new Set(["file", "reload", "}", "errors", "log", "class", "acl", "allow", "block", "forward", "cache"]));
     expect(blocks.every((b) => b.key.endsWith(":53"))).toBe(true);
   });
 });

@@ -6,9 +6,9 @@ import { seedRawConfig, threeByThreeRawConfig } from "../fixtures/labs";
 
 const SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOkdLabTestKeyOnly you@host";
 
-function render(raw: RawLabConfig, key = SSH_KEY): string {
+function render(raw: RawLabConfig, keys: string[] = [SSH_KEY]): string {
   const config = parseLabConfig(raw, "dev").config;
-  return renderInstallConfig(buildLabPlan(config), config.okd, key);
+  return renderInstallConfig(buildLabPlan(config), config.okd, keys);
 }
 
 // Reviewed line by line against FACTS §3 (install-config.yaml for UPI, platform none).
@@ -107,8 +107,21 @@ describe("renderInstallConfig", () => {
 
   it("keeps a long SSH key on one line", () => {
     const longKey = `ssh-rsa ${"A".repeat(700)} someone@somewhere`;
-    const text = render(seedRawConfig(), longKey);
+    const text = render(seedRawConfig(), [longKey]);
     expect(text).toContain(`\nsshKey: ${longKey}\n`);
     expect(parse(text).sshKey).toBe(longKey);
+  });
+
+  // The MachineConfigs 99-master-ssh and 99-worker-ssh carry install-config's sshKey only, and the
+  // machine-config daemon rewrites core's keys from them: every authorized key must be in it.
+  it("puts every authorized key into sshKey, one per line, with no blank or trailing line", () => {
+    const mine = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMineMineMine me@laptop";
+    const text = render(seedRawConfig(), [SSH_KEY, `${mine}\n`]);
+    expect(text).toContain(`\nsshKey: |-\n  ${SSH_KEY}\n  ${mine}\n`);
+    expect(parse(text).sshKey).toBe(`${SSH_KEY}\n${mine}`);
+  });
+
+  it("refuses an empty key list", () => {
+    expect(() => render(seedRawConfig(), [])).toThrow("renderInstallConfig: at least one SSH public key is needed (the lab's own)");
   });
 });

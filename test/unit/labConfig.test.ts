@@ -8,6 +8,7 @@ import {
   parseLabConfig,
   RawLabConfig,
   ROLE_MINIMUMS,
+  LOCAL_DOMAIN_NOTE,
 } from "../../config/labConfig";
 import { seedRawConfig, TEST_COREDNS_SHA256 } from "../fixtures/labs";
 
@@ -45,6 +46,12 @@ function segments(path: string): (string | number)[] {
 }
 
 /** The seed config with the value at `path` replaced (or deleted when `value` is undefined). */
+/** The one warning the seed's okd.local domain gets. */
+const SEED_LOCAL_WARNING =
+  'okd-lab:cluster.baseDomain = "okd.local": systemd-resolved (Fedora CoreOS nodes, many hosts) treats .local names as multicast DNS and asks ' +
+  "the lab's DNS for them only because the lab's DHCP hands out the cluster zone as search domain and the host follows hostDnsSetup; " +
+  "a domain under home.arpa (e.g. home.arpa) needs neither";
+
 function seedWith(path: string, value: unknown): RawLabConfig {
   const raw = seedRawConfig();
   const keys = segments(path);
@@ -514,7 +521,7 @@ describe("parseLabConfig applies defaults", () => {
 
   it("the defaults are the documented seed values", () => {
     const { config, warnings } = parseLabConfig(MINIMAL, "dev");
-    expect(warnings).toEqual([]);
+    expect(warnings).toEqual([SEED_LOCAL_WARNING]);
     expect(config.stack).toBe("dev");
     expect(config.cluster).toEqual({ name: "okd-lab", baseDomain: "okd.local" });
     expect(config.network).toEqual({ name: "okd-net", cidr: "10.56.0.0/24" });
@@ -573,15 +580,26 @@ describe("parseLabConfig warns, without failing, about sizes below OKD's minimum
     ["workers[0].memoryMiB", 4096, "okd-lab:workers[0].memoryMiB = 4096: below the OKD minimum of 8192; the installation may fail or be slow"],
   ])("%s = %p warns", (path, value, warning) => {
     const result = parseLabConfig(seedWith(path, value), "dev");
-    expect(result.warnings).toEqual([warning]);
+    expect(result.warnings).toEqual([SEED_LOCAL_WARNING, warning]);
   });
 
-  it("sizes at the minimums do not warn", () => {
-    expect(parseLabConfig(seedRawConfig(), "dev").warnings).toEqual([]);
+  it("sizes at the minimums do not warn (the seed's .local domain does, once)", () => {
+    expect(parseLabConfig(seedRawConfig(), "dev").warnings).toEqual([SEED_LOCAL_WARNING]);
+  });
+
+  it.each([
+    ["okd.local", [SEED_LOCAL_WARNING]],
+    ["lab.local", [`okd-lab:cluster.baseDomain = "lab.local": ${LOCAL_DOMAIN_NOTE}`]],
+    ["home.arpa", []],
+    ["localdomain", []],
+    ["example.com", []],
+  ])("cluster.baseDomain %s warns about systemd-resolved and multicast DNS only under .local", (baseDomain, expected) => {
+    expect(parseLabConfig(seedWith("cluster.baseDomain", baseDomain), "dev").warnings).toEqual(expected);
   });
 
   it("a pool outside /var/lib/libvirt/images warns about SELinux and AppArmor", () => {
     expect(parseLabConfig(seedWith("pool.path", "/srv/okd"), "dev").warnings).toEqual([
+      SEED_LOCAL_WARNING,
       'okd-lab:pool.path = "/srv/okd": is outside /var/lib/libvirt/images; SELinux or AppArmor may stop QEMU reading the Ignition files there',
     ]);
   });

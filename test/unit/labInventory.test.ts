@@ -22,7 +22,12 @@ function okdKeys(raw: Record<string, unknown>): Record<string, unknown> {
 
 /** The outputs `pulumi stack output --json` prints for the seed lab, from the real renderer. */
 function seedOutputs(): Record<string, unknown> {
-  const text = renderLabOutputs(planFor(seedRawConfig(), "lab"), { assetsDir: ".okd/lab", installer: "openshift-install", approveCsrs: false });
+  const text = renderLabOutputs(planFor(seedRawConfig(), "lab"), {
+    assetsDir: ".okd/lab",
+    installer: "openshift-install",
+    approveCsrs: false,
+    libvirtUri: "qemu:///system",
+  });
   return { ...text, kubeconfig: "/home/me/okd-lab/.okd/lab/auth/kubeconfig", sshPrivateKey: "[secret]" };
 }
 

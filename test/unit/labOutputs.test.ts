@@ -1,7 +1,7 @@
 import { infraKnownHostsLine, renderLabDiagram, renderLabOutputs } from "../../render/labOutputs";
 import { planFor, seedRawConfig } from "../fixtures/labs";
 
-const args = { assetsDir: ".okd/dev", installer: "openshift-install", approveCsrs: false };
+const args = { assetsDir: ".okd/dev", installer: "openshift-install", approveCsrs: false, libvirtUri: "qemu:///system" };
 
 describe("stack outputs", () => {
   it("draws the seed lab like the design document, from the plan", () => {
@@ -62,8 +62,8 @@ describe("stack outputs", () => {
 
   it("lists the bootstrap steps while the bootstrap exists, then only what is left", () => {
     const withBootstrap = renderLabOutputs(planFor(seedRawConfig()), args).nextSteps;
-    expect(withBootstrap[0]).toBe("'openshift-install' wait-for bootstrap-complete --dir '.okd/dev' --log-level info");
-    expect(withBootstrap[1]).toMatch(/^pulumi config set --path okd-lab:bootstrap\.enabled false && pulumi up/);
+    expect(withBootstrap[1]).toBe("'openshift-install' wait-for bootstrap-complete --dir '.okd/dev' --log-level info");
+    expect(withBootstrap[2]).toMatch(/^pulumi config set --path okd-lab:bootstrap\.enabled false && pulumi up/);
     const dropped = renderLabOutputs(planFor({ ...seedRawConfig(), bootstrap: { name: "bootstrap", ip: "10.56.0.11", enabled: false } }), args).nextSteps;
     expect(dropped.join("\n")).not.toContain("bootstrap-complete");
     expect(dropped[dropped.length - 1]).toBe("'openshift-install' wait-for install-complete --dir '.okd/dev'");
@@ -78,14 +78,48 @@ describe("stack outputs", () => {
 });
 
 describe("host DNS setup", () => {
-  it("forwards the cluster zone and every reverse zone to the infra node through NetworkManager's dnsmasq", () => {
+  // Reviewed line by line: systemd-resolved hosts route the zones on the lab bridge (resolved sends
+  // .local names to unicast DNS only under a routing or search domain, resolved-dns-scope.c);
+  // other hosts get NetworkManager's dnsmasq plugin. Heredocs, not printf escapes: the text is run
+  // exactly as `pulumi stack output hostDnsSetup` prints it.
+  it("is one bash script with real newlines, for systemd-resolved and for NetworkManager's dnsmasq", () => {
     const setup = renderLabOutputs(planFor(seedRawConfig()), args).hostDnsSetup;
-    expect(setup).toEqual([
-      "printf '[main]\\ndns=dnsmasq\\n' | sudo tee /etc/NetworkManager/conf.d/okd-lab-dns.conf",
-      "printf 'server=/okd-lab.okd.local/10.56.0.10\\nserver=/0.56.10.in-addr.arpa/10.56.0.10\\n' | sudo tee /etc/NetworkManager/dnsmasq.d/okd-lab.conf",
-      "sudo systemctl reload NetworkManager",
-      "getent hosts api.okd-lab.okd.local   # should print 10.56.0.10",
-    ]);
+    expect(setup).toBe(
+      [
+        "# okd-lab: make this host resolve okd-lab.okd.local through the infra node 10.56.0.10 (needs sudo).",
+        "set -euo pipefail",
+        "if systemctl is-active --quiet systemd-resolved; then",
+        `  bridge=$(virsh -c 'qemu:///system' net-info okd-net | awk '$1 == "Bridge:" { print $2 }')`,
+        `  [ -n "$bridge" ] || { echo "okd-lab: network okd-net is not running (virsh -c 'qemu:///system' net-start okd-net)" >&2; exit 1; }`,
+        '  sudo resolvectl dns "$bridge" 10.56.0.10',
+        "  sudo resolvectl domain \"$bridge\" '~okd-lab.okd.local' '~0.56.10.in-addr.arpa'",
+        "else",
+        "  sudo tee /etc/NetworkManager/conf.d/okd-lab-dns.conf >/dev/null <<'EOF'",
+        "[main]",
+        "dns=dnsmasq",
+        "EOF",
+        "  sudo tee /etc/NetworkManager/dnsmasq.d/okd-lab.conf >/dev/null <<'EOF'",
+        "server=/okd-lab.okd.local/10.56.0.10",
+        "server=/0.56.10.in-addr.arpa/10.56.0.10",
+        "EOF",
+        "  sudo systemctl reload NetworkManager",
+        "fi",
+        "getent hosts api.okd-lab.okd.local   # prints 10.56.0.10 once the infra node serves DNS",
+        "",
+      ].join("\n"),
+    );
+    expect(setup).not.toContain("\\n");
+  });
+
+  it("comes first in nextSteps: nothing on the host resolves the cluster before it", () => {
+    expect(renderLabOutputs(planFor(seedRawConfig()), args).nextSteps[0]).toMatch(/^pulumi stack output hostDnsSetup \| bash /);
+  });
+
+  it("has a teardown that removes exactly the files the setup writes", () => {
+    const { hostDnsSetup, hostDnsTeardown } = renderLabOutputs(planFor(seedRawConfig()), args);
+    const written = [...hostDnsSetup.matchAll(/sudo tee (\S+)/g)].map((m) => m[1]);
+    expect(written).toEqual(["/etc/NetworkManager/conf.d/okd-lab-dns.conf", "/etc/NetworkManager/dnsmasq.d/okd-lab.conf"]);
+    expect(hostDnsTeardown).toContain(`sudo rm -f ${written.join(" ")}\n  sudo systemctl reload NetworkManager\n`);
   });
 });
 

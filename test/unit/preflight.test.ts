@@ -18,6 +18,9 @@ import {
   checkKvm,
   checkLibvirt,
   checkMemory,
+  checkNode,
+  checkProviderSocket,
+  providerSocketOf,
   checkPool,
   CommandResult,
   formatResult,
@@ -141,6 +144,7 @@ function rockyHost(): FakeHost {
       getenforce: ok("Enforcing\n"),
       [`stat -c %C ${POOL}`]: ok("system_u:object_r:virt_image_t:s0\n"),
       [`${INSTALLER} version`]: INSTALLER_413,
+      "node --version": ok("v20.18.1\n"),
     },
     onPath: {
       mkisofs: "/usr/bin/mkisofs",
@@ -150,11 +154,19 @@ function rockyHost(): FakeHost {
       sha256sum: "/usr/bin/sha256sum",
       xz: "/usr/bin/xz",
       openssl: "/usr/bin/openssl",
-      oc: "/usr/bin/oc",
+      oc: "/usr/local/bin/oc",
+      xsltproc: "/usr/bin/xsltproc",
       "openshift-install": INSTALLER,
     },
     files: { "/proc/cpuinfo": cpuinfo(WESTMERE_FLAGS), "/proc/meminfo": meminfo(90 * 1024 * 1024) },
-    paths: { [POOL]: dir, "/dev/kvm": { kind: "other", readable: false }, [FCOS_38]: file, [INSTALLER]: file },
+    paths: {
+      [POOL]: dir,
+      "/dev/kvm": { kind: "other", readable: false },
+      // EL9's modular daemons with virtproxyd.socket running.
+      "/var/run/libvirt/libvirt-sock": { kind: "other", readable: true },
+      [FCOS_38]: file,
+      [INSTALLER]: file,
+    },
     freeBytes: 800 * GIB,
     urls: { [ALMA_URL]: { ok: true, status: 200 } },
   };
@@ -211,6 +223,29 @@ const line = (result: PreflightResult) => formatResult(result);
 describe("libvirt", () => {
   it("reports the libvirt and QEMU versions when virsh connects", () => {
     expect(line(checkLibvirt(ctxOf(), probeOf(rockyHost())))).toBe("ok    libvirt: qemu:///system answers (libvirt 9.0.0, QEMU 7.2.0)");
+    expect(line(checkProviderSocket(ctxOf(), probeOf(rockyHost())))).toBe(
+      "ok    libvirt-socket: /var/run/libvirt/libvirt-sock is there for the libvirt provider",
+    );
+  });
+
+  // terraform-provider-libvirt v0.8.1 libvirt/uri/unix.go dials /var/run/libvirt/libvirt-sock only;
+  // on EL9's modular daemons virsh reaches virtqemud without it (provider issue #1025).
+  it("fails with the modular sockets fix when virsh answers but the provider's socket is missing", () => {
+    const host = hostWith((h) => delete h.paths["/var/run/libvirt/libvirt-sock"]);
+    expect(checkLibvirt(ctxOf(), probeOf(host)).status).toBe("ok");
+    expect(line(checkProviderSocket(ctxOf(), probeOf(host)))).toBe(
+      "FAIL  libvirt-socket: /var/run/libvirt/libvirt-sock is missing, and the libvirt provider connects to qemu:///system only there " +
+        "(EL9's modular daemons create it with virtproxyd.socket). Fix: sudo systemctl enable --now virtqemud.socket virtnetworkd.socket virtstoraged.socket virtproxyd.socket",
+    );
+  });
+
+  it.each([
+    ["qemu:///system", "/var/run/libvirt/libvirt-sock"],
+    ["qemu+unix:///system?socket=/run/libvirt/virtqemud-sock", "/run/libvirt/virtqemud-sock"],
+    ["qemu://localhost/system", undefined],
+    ["qemu+ssh://root@rack1/system", undefined],
+  ])("the provider dials, for %s, the socket %s", (uri, socket) => {
+    expect(providerSocketOf(uri)).toBe(socket);
   });
 
   it("fails with the config command when no URI is configured", () => {
@@ -236,7 +271,7 @@ describe("libvirt", () => {
     });
     expect(line(checkLibvirt(ctxOf(), probeOf(host)))).toBe(
       "FAIL  libvirt: qemu:///system does not answer: failed to connect to the hypervisor; Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory. " +
-        "Fix: sudo dnf install libvirt qemu-kvm && sudo systemctl enable --now libvirtd; as a non-root user also sudo usermod -aG libvirt $USER and log in again",
+        "Fix: sudo dnf install libvirt qemu-kvm && sudo systemctl enable --now virtqemud.socket virtnetworkd.socket virtstoraged.socket virtproxyd.socket; as a non-root user also sudo usermod -aG libvirt $USER and log in again",
     );
   });
 
@@ -284,7 +319,21 @@ describe("mkisofs", () => {
   it("fails with the dnf command when no ISO tool is installed", () => {
     const host = hostWith((h) => (h.onPath = {}));
     expect(line(checkIsoTool(ctxOf(), probeOf(host)))).toBe(
-      "FAIL  mkisofs: not found on PATH; the libvirt provider runs 'mkisofs' to build the infra node's cloud-init ISO. Fix: sudo dnf install genisoimage",
+      "FAIL  mkisofs: not found on PATH; the libvirt provider runs 'mkisofs' to build the infra node's cloud-init ISO. Fix: sudo dnf install xorriso",
+    );
+  });
+});
+
+describe("node", () => {
+  it("is ok with Node.js 20", () => {
+    expect(line(checkNode(ctxOf(), probeOf(rockyHost())))).toBe("ok    node: node v20.18.1");
+  });
+
+  // Rocky 9's default `dnf install nodejs` is Node 16.
+  it("fails with the module stream command for Rocky 9's default Node 16", () => {
+    const host = hostWith((h) => (h.commands["node --version"] = ok("v16.20.2\n")));
+    expect(line(checkNode(ctxOf(), probeOf(host)))).toBe(
+      "FAIL  node: node v16.20.2 is older than 20, which the program needs. Fix: sudo dnf module reset -y nodejs && sudo dnf module install -y nodejs:20/common",
     );
   });
 });
@@ -292,12 +341,20 @@ describe("mkisofs", () => {
 describe("tools", () => {
   const urlConfig = () => seedWith((raw) => (raw.fcos = { image: FCOS_URL, sha256: "a".repeat(64) }));
 
-  it("needs only dig when the FCOS image is a host path", () => {
-    expect(line(checkHostTools(ctxOf(), probeOf(rockyHost())))).toBe("ok    tools: dig found");
+  it("needs dig, xsltproc and oc when the FCOS image is a host path", () => {
+    expect(line(checkHostTools(ctxOf(), probeOf(rockyHost())))).toBe("ok    tools: dig, xsltproc, oc found");
   });
 
-  it("needs curl, sha256sum and xz when the FCOS image is a .xz URL", () => {
-    expect(line(checkHostTools(ctxOf(urlConfig()), probeOf(rockyHost())))).toBe("ok    tools: dig, curl, sha256sum, xz found");
+  it("needs curl, sha256sum and xz too when the FCOS image is a .xz URL", () => {
+    expect(line(checkHostTools(ctxOf(urlConfig()), probeOf(rockyHost())))).toBe("ok    tools: dig, xsltproc, oc, curl, sha256sum, xz found");
+  });
+
+  it("always needs oc, which comes from the OKD release's client tarball, not from dnf", () => {
+    const host = hostWith((h) => delete h.onPath.oc);
+    expect(line(checkHostTools(ctxOf(), probeOf(host)))).toBe(
+      "FAIL  tools: oc is missing (every install needs it (nextSteps, CSR approval)). Fix: oc: download openshift-client-linux-<release>.tar.gz of your OKD release " +
+        "from https://github.com/okd-project/okd/releases and 'tar -xzf' it to put oc on PATH",
+    );
   });
 
   it("does not need xz for an uncompressed URL", () => {
@@ -323,15 +380,10 @@ describe("tools", () => {
     );
   });
 
-  it("needs oc (and not openssl) when approveCsrs is on", () => {
+  it("needs no openssl when approveCsrs is on: the requests are parsed in-process", () => {
     const config = seedWith((raw) => (raw.approveCsrs = true));
-    const host = hostWith((h) => {
-      delete h.onPath.oc;
-      delete h.onPath.openssl;
-    });
-    expect(line(checkHostTools(ctxOf(config), probeOf(host)))).toBe(
-      "FAIL  tools: oc is missing (approveCsrs is on: the approval runs on this machine). Fix: sudo dnf install openshift-clients",
-    );
+    const host = hostWith((h) => delete h.onPath.openssl);
+    expect(line(checkHostTools(ctxOf(config), probeOf(host)))).toBe("ok    tools: dig, xsltproc, oc found");
   });
 
   it("lists every missing tool and installs each package once", () => {
@@ -1028,8 +1080,10 @@ describe("runPreflight", () => {
     const results = runPreflight(configOf(), URI, probeOf(rockyHost()));
     expect(results.map((r) => `${r.check}:${r.status}`)).toEqual([
       "libvirt:ok",
+      "libvirt-socket:ok",
       "orphans:ok",
       "mkisofs:ok",
+      "node:ok",
       "tools:ok",
       "pool:ok",
       "cpu:ok",
@@ -1040,7 +1094,7 @@ describe("runPreflight", () => {
       "memory:ok",
       "disk:ok",
     ]);
-    expect(formatSummary(results)).toBe("preflight: 12 ok, 0 warn, 0 FAIL; the host is ready for npm run up");
+    expect(formatSummary(results)).toBe("preflight: 14 ok, 0 warn, 0 FAIL; the host is ready for npm run up");
   });
 
   it("lists the domains only once libvirt answered, and counts running ones out of memory", () => {

@@ -3,8 +3,10 @@
  * which order, what stays secret, and what an update would change.
  */
 import * as nodePath from "node:path";
-import { isSecret, LabRun, OFFLINE_SSH_HOST_PUBLIC_KEY, plainValue, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
+import { isSecret, LabRun, OFFLINE_SSH_HOST_PUBLIC_KEY, OFFLINE_SSH_PUBLIC_KEY, plainValue, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
+import { LOCAL_DOMAIN_NOTE } from "../../config/labConfig";
 import { diffRuns } from "../../offline/planDiff";
+import { renderPoolPermissionsXslt } from "../../render/poolXslt";
 import { planJson } from "../../scripts/render";
 import { shellQuote } from "../../render/shellQuote";
 import { TEST_COREDNS_SHA256 } from "../fixtures/labs";
@@ -156,7 +158,15 @@ describe("resources of the dev stack", () => {
         { domain: "0.56.10.in-addr.arpa", address: "10.56.0.10" },
       ],
     });
-    expect(net.inputs.dnsmasqOptions).toEqual({ options: [{ optionName: "dhcp-option", optionValue: "option:dns-server,10.56.0.10" }] });
+    // DHCP options 6, 15 and 119: systemd-resolved on the nodes sends .local names to unicast DNS
+    // only under a search domain of the link (resolved-dns-scope.c, dns_scope_good_domain).
+    expect(net.inputs.dnsmasqOptions).toEqual({
+      options: [
+        { optionName: "dhcp-option", optionValue: "option:dns-server,10.56.0.10" },
+        { optionName: "dhcp-option", optionValue: "option:domain-name,okd-lab.okd.local" },
+        { optionName: "dhcp-option-force", optionValue: "option:domain-search,okd-lab.okd.local" },
+      ],
+    });
   });
 
   it("parents every child to its component", () => {
@@ -194,10 +204,47 @@ describe("resources of the dev stack", () => {
     expect(haproxy.dependsOn).toContain(urnOf(find(dev, "command:remote:Command", "infra-config-file:haproxy-secrets.env"), dev));
   });
 
+  // The provider writes Ignition volumes 0644 (volume_def.go); the pool directory keeps them from
+  // other local users. The stylesheet is ForceNew: an existing pool is never replaced for it.
+  it("creates the pool directory 0750 root:qemu through the pool's XSLT, and never replaces a pool for it", () => {
+    const pool = find(dev, "libvirt:index/pool:Pool", "lab-pool");
+    expect(pool.inputs.xml).toEqual({ xslt: renderPoolPermissionsXslt() });
+    expect(pool.ignoreChanges).toEqual(["xml"]);
+  });
+
+  it("never hands the installer's 1.5 MB stdout back to it in the environment, nor logs it", () => {
+    const installer = find(dev, "command:local:Command", "okd-installer-create");
+    expect(installer.inputs.addPreviousOutputInEnv).toBe(false);
+    expect(installer.inputs.logging).toBe("stderr");
+  });
+
   it("rewrites Ignition files with current content, never replaces a domain for it, and runs the installer once", () => {
     expect(find(dev, "libvirt:index/ignition:Ignition", "worker-worker-ignition").ignoreChanges).toEqual([]);
     expect(find(dev, "libvirt:index/domain:Domain", "worker-worker-domain").ignoreChanges).toEqual(["coreosIgnition"]);
     expect(find(dev, "command:local:Command", "okd-installer-create").ignoreChanges).toEqual(["create", "environment"]);
+  });
+});
+
+describe("the stack's own previous outputs", () => {
+  // The local backend's legacy layout (stacks from before Pulumi 3.61) rejects a name with slashes
+  // (pulumi pkg/backend/diy/store.go, legacyReferenceStore.ParseReference -> tokens.ParseStackName);
+  // a bare stack name resolves in both layouts.
+  it("are read through a StackReference to the bare stack name", () => {
+    const refs = dev.resources.filter((r) => r.type === "pulumi:pulumi:StackReference");
+    expect(refs.map((r) => r.inputs.name)).toEqual(["dev"]);
+  });
+});
+
+describe("SSH keys", () => {
+  // The MCO rewrites core's authorized_keys on masters and workers from 99-<role>-ssh, which the
+  // installer builds from install-config's sshKey only.
+  it("puts the lab's key and every okd-lab:sshAuthorizedKeys key into install-config's sshKey", async () => {
+    const mine = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMineMineMine me@laptop";
+    const run = await runLabUnderMocks({ stack: "dev", config: { ...devConfig(), "okd-lab:sshAuthorizedKeys": [mine] } });
+    const installer = find(run, "command:local:Command", "okd-installer-create");
+    const env = installer.inputs.environment as Record<string, unknown>;
+    const text = String((isSecret(env) ? (env.value as Record<string, unknown>) : env).OKD_LAB_INSTALL_CONFIG);
+    expect(text).toContain(`sshKey: |-\n  ${OFFLINE_SSH_PUBLIC_KEY}\n  ${mine}\n`);
   });
 });
 
@@ -409,7 +456,7 @@ describe("scaling against existing installer assets", () => {
   it("warns, and still wires the new masters, when masters are added to an installed cluster", async () => {
     recordAssets(await installConfigOf(withAssets()), new Date().toISOString());
     const run = await runLabUnderMocks({ stack: "dev", config: withAssets(threeMasters), checkHostAssets: true });
-    expect(run.warnings).toEqual([
+    expect(run.warnings.filter((w) => !w.startsWith("okd-lab:cluster.baseDomain"))).toEqual([
       "okd-lab: the control plane goes from 1 to 3 masters on an installed cluster. DNS records and the 6443/22623 backends follow, but the new masters join etcd only through OKD's control-plane scale-up procedure, which this program does not perform.",
     ]);
     const haproxy = find(run, "command:remote:Command", "infra-config-file:haproxy.cfg").inputs.stdin as string;
@@ -454,7 +501,8 @@ describe("scaling against existing installer assets", () => {
     recordAssets(await installConfigOf(withAssets()), "2000-01-01T00:00:00Z");
     const previous = { nodes: [{ name: "okd-bootstrap", role: "bootstrap", ip: "10.56.0.11", vcpu: 4, memoryMiB: 16384, diskGiB: 100 }] };
     const run = await runLabUnderMocks({ stack: "dev", config: withAssets(), checkHostAssets: true, previousOutputs: previous });
-    expect(run.warnings).toEqual([]);
+    // The seed's okd.local domain warns once (config/labConfig.ts LOCAL_DOMAIN_NOTE), nothing else.
+    expect(run.warnings).toEqual([`okd-lab:cluster.baseDomain = "okd.local": ${LOCAL_DOMAIN_NOTE}`]);
   }, 30000);
 
   it("removing a worker deletes exactly its resources", async () => {
@@ -537,13 +585,15 @@ describe("resource options (recorded in plan.json, so a render shows what a repl
     const ignoring = dev.resources.filter((r) => r.options.ignoreChanges.length > 0).map((r) => [r.name, r.options.ignoreChanges]);
     expect(ignoring).toEqual(
       expect.arrayContaining([
+        // The pool's permissions stylesheet is ForceNew in the provider: never replace a pool for it.
+        ["lab-pool", ["xml"]],
         ["okd-installer-create", ["create", "environment"]],
         ["bootstrap-bootstrap-domain", ["coreosIgnition"]],
         ["master-master-domain", ["coreosIgnition"]],
         ["worker-worker-domain", ["coreosIgnition"]],
       ]),
     );
-    expect(ignoring).toHaveLength(4);
+    expect(ignoring).toHaveLength(5);
   });
 
   it("keeps the outputs of every secret-bearing resource secret", () => {
