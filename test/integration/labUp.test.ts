@@ -12,6 +12,7 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { DEFAULT_TIMEOUTS, runLabUp, UpOptions } from "../../host/labUp";
 import { createPhaseDisplay, PhaseOutcome } from "../../host/phaseDisplay";
+import { renderHostDns } from "../../render/labOutputs";
 import { createUpHost, readLab } from "../../scripts/up";
 import { kubeletClientCsr, readFakeOcState, writeFakeOcState } from "../fixtures/csrs";
 import { requireTool } from "./tools";
@@ -135,9 +136,8 @@ it("goes from an empty stack to an installed cluster, then reconciles without ch
   expect(YAML.parse(fs.readFileSync(path.join(project, "Pulumi.dev.yaml"), "utf8")).config["okd-lab:bootstrap"].enabled).toBe(false);
   expect(first.text).toContain("   | preview: 5 to delete, 2 to update\n");
   expect(first.text).toContain("   |     - okd-lab:nodes:FcosNode$libvirt:index/domain:Domain::bootstrap-bootstrap-domain deleted\n");
-  expect(applied).toEqual([
-    ["printf '[main]\\ndns=dnsmasq\\n' | sudo tee /etc/NetworkManager/conf.d/okd-lab-dns.conf", "sudo systemctl reload NetworkManager"],
-  ]);
+  // Phase 2b applies the stack's own hostDnsSetup output, the one script, as it was deployed.
+  expect(applied).toEqual([[renderHostDns(readLab("dev", project).plan, "qemu:///system").hostDnsSetup]]);
   expect(first.text).toContain('   | level=info msg="It is now safe to remove the bootstrap resources"\n');
   expect(first.text).toContain("   | approved csr-master: client certificate of master.okd-lab.okd.local\n");
   expect(first.text).toContain('   | level=info msg="Install complete!"\n');

@@ -6,30 +6,14 @@
  */
 import type { HostProbe } from "../../host/preflight";
 import { LabRun, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
-import { TEST_COREDNS_SHA256 } from "../fixtures/labs";
+import { STREAM_IMAGES, TEST_COREDNS_SHA256 } from "../fixtures/labs";
 
 const WESTMERE =
   "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx pdpe1gb rdtscp lm " +
   "pni pclmulqdq vmx ssse3 cx16 sse4_1 sse4_2 popcnt aes lahf_lm";
 const HASWELL = `${WESTMERE} avx avx2 bmi1 bmi2 f16c fma abm movbe xsave`;
 
-const IMAGES = {
-  "fcos-39": {
-    stream: "stable",
-    release: "39.20231101.3.0",
-    url: "https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/39.20231101.3.0/x86_64/fedora-coreos-39.20231101.3.0-qemu.x86_64.qcow2.xz",
-  },
-  "scos-9": {
-    stream: "c9s",
-    release: "9.0.20250515-0",
-    url: "https://rhcos.mirror.openshift.com/art/storage/prod/streams/c9s/builds/9.0.20250515-0/x86_64/scos-9.0.20250515-0-qemu.x86_64.qcow2.gz",
-  },
-  "scos-10": {
-    stream: "c10s",
-    release: "10.0.20250628-0",
-    url: "https://rhcos.mirror.openshift.com/art/storage/prod/streams/c10s/builds/10.0.20250628-0/x86_64/scos-10.0.20250628-0-qemu.x86_64.qcow2.gz",
-  },
-} as const;
+const IMAGES = STREAM_IMAGES;
 type Family = keyof typeof IMAGES;
 const SHA = "1".repeat(64);
 const UNSHA = "2".repeat(64);

@@ -5,24 +5,13 @@
 import { DEFAULT_ALMALINUX_IMAGE } from "../../config/labConfig";
 import { LabRun, RecordedResource, runLabUnderMocks } from "../../offline/labMocks";
 import { diffRuns } from "../../offline/planDiff";
-import { TEST_COREDNS_SHA256 } from "../fixtures/labs";
+import { devStackFileConfig, TEST_COREDNS_SHA256 } from "../fixtures/labs";
 import { LOCAL_DOMAIN_NOTE } from "../../config/labConfig";
 
 /** The one warning every run of the seed's okd.local domain prints (config/labConfig.ts). */
 const LOCAL_WARNING = `okd-lab:cluster.baseDomain = "okd.local": ${LOCAL_DOMAIN_NOTE}`;
 
-function devConfig(): Record<string, unknown> {
-  return {
-    "libvirt:uri": "qemu:///system",
-    "okd-lab:cluster": { name: "okd-lab", baseDomain: "okd.local" },
-    "okd-lab:network": { name: "okd-net", cidr: "10.56.0.0/24" },
-    "okd-lab:infra": { name: "okd-infra", ip: "10.56.0.10", coredns: { version: "1.11.1", sha256: TEST_COREDNS_SHA256 } },
-    "okd-lab:bootstrap": { name: "bootstrap", ip: "10.56.0.11", enabled: true },
-    "okd-lab:masters": [{ name: "master", ip: "10.56.0.12" }],
-    "okd-lab:workers": [{ name: "worker", ip: "10.56.0.13" }],
-    "okd-lab:fcos": { image: "/var/lib/libvirt/images/fedora-coreos-38.qcow2" },
-  };
-}
+const devConfig = devStackFileConfig;
 
 const REFUSED = "okd-lab: this update would damage the running lab; nothing was changed:\n";
 

@@ -351,15 +351,16 @@ describe("plan size and cost grow linearly with the lab", () => {
     expect(fastestBuildMs(100, 5)).toBeLessThan(100);
   });
 
-  it("a 1000-worker lab costs less than 20 times a 100-worker lab (linear, not quadratic)", () => {
+  it("a 1000-worker lab costs less than 40 times a 100-worker lab (linear, not quadratic)", () => {
     fastestBuildMs(1000, 3);
     const small = fastestBuildMs(100, 15);
     const large = fastestBuildMs(1000, 15);
-    // Linear work is ~10x; quadratic work would be ~100x.
-    expect(large / Math.max(small, 0.01)).toBeLessThan(20);
+    // Linear work is ~10x; quadratic work would be ~100x. 40 leaves room for GC and cache effects
+    // on a loaded 2-core machine (ratios of 20-29 were seen there) and still catches quadratic work.
+    expect(large / Math.max(small, 0.01)).toBeLessThan(40);
   });
 
-  it("parses a 1000-worker config without quadratic checks (under 20 times a 100-worker config)", () => {
+  it("parses a 1000-worker config without quadratic checks (under 40 times a 100-worker config)", () => {
     const fastestParseMs = (workers: number) => {
       const raw = generatedRawConfig(workers);
       let best = Infinity;
@@ -371,6 +372,6 @@ describe("plan size and cost grow linearly with the lab", () => {
       return best;
     };
     fastestParseMs(1000);
-    expect(fastestParseMs(1000) / Math.max(fastestParseMs(100), 0.01)).toBeLessThan(20);
+    expect(fastestParseMs(1000) / Math.max(fastestParseMs(100), 0.01)).toBeLessThan(40);
   });
 });

@@ -37,7 +37,7 @@ import {
 } from "../../host/preflight";
 import { buildLabPlan } from "../../plan/labPlan";
 import { parseArgs, splitStackConfig } from "../../scripts/preflight";
-import { seedRawConfig } from "../fixtures/labs";
+import { seedRawConfig, STREAM_IMAGES } from "../fixtures/labs";
 
 const URI = "qemu:///system";
 const POOL = "/var/lib/libvirt/images/okd-lab";
@@ -76,26 +76,8 @@ const HASWELL_BASELINE = baseline(
     "pdpe1gb pge pni popcnt pse pse36 rdtscp sep smep sse sse2 sse4.1 sse4.2 ssse3 syscall tsc tsc-deadline vmx x2apic xsave f16c abm",
 );
 
-/** Stream metadata of the x86_64 qemu image, as `openshift-install coreos print-stream-json` prints it. */
-const STREAM_IMAGES: Record<string, { stream: string; release: string; url: string }> = {
-  "fcos-39": {
-    stream: "stable",
-    release: "39.20231101.3.0",
-    url: "https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/39.20231101.3.0/x86_64/fedora-coreos-39.20231101.3.0-qemu.x86_64.qcow2.xz",
-  },
-  "scos-9": {
-    stream: "c9s",
-    release: "9.0.20250515-0",
-    url: "https://rhcos.mirror.openshift.com/art/storage/prod/streams/c9s/builds/9.0.20250515-0/x86_64/scos-9.0.20250515-0-qemu.x86_64.qcow2.gz",
-  },
-  "scos-10": {
-    stream: "c10s",
-    release: "10.0.20250628-0",
-    url: "https://rhcos.mirror.openshift.com/art/storage/prod/streams/c10s/builds/10.0.20250628-0/x86_64/scos-10.0.20250628-0-qemu.x86_64.qcow2.gz",
-  },
-};
 function streamJson(family: string): string {
-  const { stream, release, url } = STREAM_IMAGES[family];
+  const { stream, release, url } = STREAM_IMAGES[family as keyof typeof STREAM_IMAGES];
   const format = url.endsWith(".xz") ? "qcow2.xz" : "qcow2.gz";
   const disk = { location: url, sha256: "e".repeat(64), "uncompressed-sha256": "f".repeat(64) };
   return JSON.stringify({ stream, architectures: { x86_64: { artifacts: { qemu: { release, formats: { [format]: { disk } } } } } } });

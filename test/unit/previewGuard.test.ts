@@ -18,7 +18,7 @@ import { parsePreviewDigest } from "../../host/pulumiCli";
 import { LabRun, runLabUnderMocks } from "../../offline/labMocks";
 import { diffRuns } from "../../offline/planDiff";
 import { fcosNodeResourceName } from "../../plan/labPlan";
-import { TEST_COREDNS_SHA256 } from "../fixtures/labs";
+import { devStackFileConfig } from "../fixtures/labs";
 
 const S = "urn:pulumi:dev::okd-lab::";
 const domain = (name: string) => `${S}okd-lab:nodes:FcosNode$libvirt:index/domain:Domain::${name}`;
@@ -149,19 +149,7 @@ describe("parsePreviewDigest", () => {
   });
 });
 
-/** The dev stack's config in stack-file form. */
-function devConfig(): Record<string, unknown> {
-  return {
-    "libvirt:uri": "qemu:///system",
-    "okd-lab:cluster": { name: "okd-lab", baseDomain: "okd.local" },
-    "okd-lab:network": { name: "okd-net", cidr: "10.56.0.0/24" },
-    "okd-lab:infra": { name: "okd-infra", ip: "10.56.0.10", coredns: { version: "1.11.1", sha256: TEST_COREDNS_SHA256 } },
-    "okd-lab:bootstrap": { name: "bootstrap", ip: "10.56.0.11", enabled: true },
-    "okd-lab:masters": [{ name: "master", ip: "10.56.0.12" }],
-    "okd-lab:workers": [{ name: "worker", ip: "10.56.0.13" }],
-    "okd-lab:fcos": { image: "/var/lib/libvirt/images/fedora-coreos-38.qcow2" },
-  };
-}
+const devConfig = devStackFileConfig;
 
 /** A recorded resource's URN as the engine forms it: its parents' types joined by `$`, then its own. */
 function urnIn(run: LabRun, key: string): string {

@@ -9,22 +9,10 @@ import { diffRuns } from "../../offline/planDiff";
 import { renderPoolPermissionsXslt } from "../../render/poolXslt";
 import { planJson } from "../../scripts/render";
 import { shellQuote } from "../../render/shellQuote";
-import { TEST_COREDNS_SHA256 } from "../fixtures/labs";
+import { devStackFileConfig } from "../fixtures/labs";
 import { DEFAULT_ALMALINUX_IMAGE } from "../../config/labConfig";
 
-/** The dev stack's config in stack-file form (namespace:key -> value). */
-function devConfig(): Record<string, unknown> {
-  return {
-    "libvirt:uri": "qemu:///system",
-    "okd-lab:cluster": { name: "okd-lab", baseDomain: "okd.local" },
-    "okd-lab:network": { name: "okd-net", cidr: "10.56.0.0/24" },
-    "okd-lab:infra": { name: "okd-infra", ip: "10.56.0.10", coredns: { version: "1.11.1", sha256: TEST_COREDNS_SHA256 } },
-    "okd-lab:bootstrap": { name: "bootstrap", ip: "10.56.0.11", enabled: true },
-    "okd-lab:masters": [{ name: "master", ip: "10.56.0.12" }],
-    "okd-lab:workers": [{ name: "worker", ip: "10.56.0.13" }],
-    "okd-lab:fcos": { image: "/var/lib/libvirt/images/fedora-coreos-38.qcow2" },
-  };
-}
+const devConfig = devStackFileConfig;
 
 function find(run: LabRun, type: string, name: string): RecordedResource {
   const r = run.resources.find((x) => x.type === type && x.name === name);
