@@ -56,7 +56,8 @@ export interface RecordedOptions {
   aliases: string[];
 }
 
-const NO_OPTIONS: RecordedOptions = {
+/** The options of a resource registered with none of them set. */
+export const NO_OPTIONS: RecordedOptions = {
   deleteBeforeReplace: false,
   ignoreChanges: [],
   replaceOnChanges: [],

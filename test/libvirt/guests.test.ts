@@ -2,18 +2,25 @@
  * Real guests on real libvirt: every VM of the program's plan (network, pool, volumes, DHCP
  * reservations, domains shaped like the provider's) boots the test guest, leases through
  * libvirt's own dnsmasq what the lab network hands out, reads its Ignition through fw_cfg, and
- * powers off on the ACPI power button.
+ * powers off on the ACPI power button; then `npm run start` and `npm run stop` (scripts/power.ts,
+ * real virsh, stand-ins for pulumi and oc) act on those guests.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
+import { stringify } from "yaml";
+import { renderLabOutputs } from "../../render/labOutputs";
 import { ip } from "../e2e/netns";
+import { planFor } from "../fixtures/labs";
+import { makeStandIns } from "../integration/powerStandIns";
 import { buildGuestImage, GuestReport, parseGuestConsole } from "./guestImage";
-import { createNetwork, createPool, PlannedLab, startNode, StartedNode } from "./labObjects";
-import { PrivateLibvirt } from "./privateLibvirt";
+import { createNetwork, createPool, PlannedLab, startNode, StartedNode, TEST_STACK, TEST_STACK_CONFIG } from "./labObjects";
+import { PrivateLibvirt, SYSTEM_URI } from "./privateLibvirt";
 import { networkIpConfig } from "./providerXml";
 
 /** The plan's VMs in the order the cluster stops them: workers, masters, bootstrap, infra. */
 const VMS = ["okd-okdlab-worker", "okd-okdlab-master", "okd-okdlab-bootstrap", "okdlab-infra"];
 const FCOS_VMS = VMS.slice(0, 3);
+const REPO = path.resolve(__dirname, "../..");
 
 let host: PrivateLibvirt;
 let lab: PlannedLab;
@@ -171,3 +178,94 @@ it("powers every VM off on the ACPI power button: virsh shutdown leaves the doma
   while (states().some((s) => s !== "shut off") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
   expect(states()).toEqual(VMS.map(() => "shut off"));
 }, 120000);
+
+describe("npm run start and npm run stop on the tier's guests", () => {
+  let project: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(() => {
+    // Stand-ins for pulumi (the stack's outputs) and oc (the cluster's install time); virsh is the real one.
+    const s = makeStandIns(SYSTEM_URI);
+    fs.rmSync(path.join(s.bin, "virsh"));
+    project = path.join(host.dir, "power-project");
+    const assets = path.join(project, ".okd", "lab");
+    fs.mkdirSync(path.join(assets, "auth"), { recursive: true });
+    fs.mkdirSync(path.join(assets, ".okd-lab"));
+    fs.writeFileSync(path.join(assets, "auth", "kubeconfig"), "apiVersion: v1\n");
+    // Installed two days ago: past the first certificate rotation, so stop does not refuse.
+    const installed = new Date(Date.now() - 48 * 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
+    fs.writeFileSync(path.join(assets, ".okd-lab", "generated-at"), `${installed}\n`);
+    fs.writeFileSync(path.join(s.ocDir, "cluster-created"), installed);
+    const config = { ...TEST_STACK_CONFIG, "okd-lab:okd": { assetsDir: assets } };
+    fs.writeFileSync(path.join(project, `Pulumi.${TEST_STACK}.yaml`), stringify({ config }));
+    const raw = Object.fromEntries(Object.entries(config).flatMap(([k, v]) => (k.startsWith("okd-lab:") ? [[k.slice("okd-lab:".length), v]] : [])));
+    const outputs = renderLabOutputs(planFor(raw, TEST_STACK), {
+      assetsDir: assets,
+      installer: "openshift-install",
+      approveCsrs: false,
+      libvirtUri: SYSTEM_URI,
+    });
+    fs.writeFileSync(path.join(s.pulumiDir, `${TEST_STACK}.json`), JSON.stringify({ ...outputs, kubeconfig: path.join(assets, "auth", "kubeconfig") }));
+    env = { ...s.env, TS_NODE_PROJECT: path.join(REPO, "tsconfig.json") };
+  });
+
+  /** scripts/power.ts inside the tier's namespaces (what `npm run stop|start` runs): its exit code and output lines. */
+  function power(args: string[]): { status: number; lines: string[] } {
+    const r = host.run(
+      [process.execPath, "-r", require.resolve("ts-node/register/transpile-only"), path.join(REPO, "scripts/power.ts"), ...args, "--stack", TEST_STACK],
+      {
+        cwd: project,
+        env,
+        timeoutMs: 240000,
+      },
+    );
+    return { status: r.status, lines: `${r.stdout}${r.stderr}`.trim().split("\n") };
+  }
+  const states = () => VMS.map((name) => `${name} ${host.virshOk(["domstate", name]).trim()}`);
+
+  it("start boots the infra node first and starts nothing else while the infra node does not serve", async () => {
+    expect(states()).toEqual(VMS.map((name) => `${name} shut off`));
+    const started = power(["start", "--readiness-timeout", "5"]);
+    expect(started.status).toBe(1);
+    expect(started.lines).toContain("starting the infra node: okdlab-infra");
+    expect(started.lines).toContain(
+      "The control plane was not started. Fix: look at okdlab-infra (virsh -c qemu:///system console okdlab-infra), then npm run start again.",
+    );
+    expect(started.lines.join("\n")).not.toMatch(/starting the (bootstrap|masters|workers)/);
+    expect(states()).toEqual([...FCOS_VMS.map((name) => `${name} shut off`), "okdlab-infra running"]);
+  }, 120000);
+
+  it("stop names the worker that ignores the power button and stops nothing after it; then powers the rest off in order", async () => {
+    // The cluster nodes boot again; the worker's guest ignores ACPI (okdlab.noacpi).
+    for (const name of FCOS_VMS) {
+      host.virshOk(["undefine", name]);
+      nodes.set(name, startNode(host, lab, name, guest, { reuseVolumes: true, ignoreAcpi: name === "okd-okdlab-worker" }));
+    }
+    for (const name of VMS) await waitForConsole(name, "a DHCP lease", (r) => r.leased, 240000);
+    expect(states()).toEqual(VMS.map((name) => `${name} running`));
+
+    const stuck = power(["stop", "--timeout", "20"]);
+    expect(stuck.status).toBe(1);
+    expect(stuck.lines).toContain("shutting down the workers: okd-okdlab-worker");
+    expect(stuck.lines).toContain("okd-lab stop: okd-okdlab-worker did not power off within 20 s (state: running).");
+    expect(stuck.lines).toContain("Still running, not asked to stop: okd-okdlab-master, okd-okdlab-bootstrap, okdlab-infra.");
+    expect(states()).toEqual(VMS.map((name) => `${name} running`));
+
+    host.virshOk(["destroy", "okd-okdlab-worker"]);
+    const stopped = power(["stop"]);
+    expect({ status: stopped.status, lines: stopped.lines.filter((l) => /^(shutting down|\w.* shut off$|stack )/.test(l)) }).toEqual({
+      status: 0,
+      lines: [
+        "shutting down the masters: okd-okdlab-master",
+        "masters shut off",
+        "shutting down the bootstrap: okd-okdlab-bootstrap",
+        "bootstrap shut off",
+        "shutting down the infra node: okdlab-infra",
+        "infra node shut off",
+        `stack ${TEST_STACK}: 3 VMs shut off, nothing deleted; npm run start brings the lab back`,
+      ],
+    });
+    for (const name of VMS.slice(1)) expect(parseGuestConsole(consoleLog(name)).powerButton).toBe(true);
+    expect(states()).toEqual(VMS.map((name) => `${name} shut off`));
+  }, 420000);
+});

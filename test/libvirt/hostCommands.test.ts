@@ -99,6 +99,7 @@ describe("npm run preflight against real libvirt", () => {
   it("finds libvirt answering at the stack's URI, no lab objects yet, and says whether KVM is there", () => {
     const lines = preflight();
     expect(lines.libvirt).toEqual({ status: "ok", detail: expect.stringMatching(/^qemu:\/\/\/system answers \(libvirt \d+\.\d+\.\d+, QEMU \d+\.\d+\.\d+\)$/) });
+    expect(lines["libvirt-socket"]).toEqual({ status: "ok", detail: `${PROVIDER_SOCKET} is there for the libvirt provider` });
     expect(lines.orphans).toEqual({ status: "ok", detail: "no libvirt object with the lab's names yet" });
     expect(lines.pool.detail).toMatch(/^\/var\/lib\/libvirt\/images\/okdlab-pool does not exist yet \(libvirt creates it when it builds the pool\)/);
     // The kvm check and libvirt agree on this machine.
@@ -167,17 +168,25 @@ describe("npm run preflight against real libvirt", () => {
     expect(preflight().orphans).toEqual({ status: "ok", detail: `3 libvirt objects with the lab's names, all in the state of stack ${TEST_STACK}` });
   }, 180000);
 
-  it("reaches the daemon through the modular socket while the provider's socket is absent, as on an EL9 host without virtproxyd", () => {
+  it("fails the provider-socket check while virsh still reaches the daemon through the modular socket, as on an EL9 host without virtproxyd", () => {
     const moved = host.run(["mv", PROVIDER_SOCKET, MODULAR_SOCKET]);
     expect(moved.status).toBe(0);
     try {
       expect(host.run(["test", "-S", PROVIDER_SOCKET]).status).not.toBe(0);
       expect(host.virshOk(["version"])).toMatch(/Running hypervisor: QEMU/);
+      const lines = preflight();
+      expect(lines.libvirt.status).toBe("ok");
+      expect(lines["libvirt-socket"]).toEqual({
+        status: "FAIL",
+        detail: `${PROVIDER_SOCKET} is missing, and the libvirt provider connects to qemu:///system only there (EL9's modular daemons create it with virtproxyd.socket)`,
+        fix: "sudo systemctl enable --now virtqemud.socket virtnetworkd.socket virtstoraged.socket virtproxyd.socket",
+      });
     } finally {
       host.run(["mv", MODULAR_SOCKET, PROVIDER_SOCKET]);
     }
     expect(host.run(["test", "-S", PROVIDER_SOCKET]).status).toBe(0);
-  });
+    expect(preflight()["libvirt-socket"].status).toBe("ok");
+  }, 60000);
 });
 
 describe("the DHCP reservation scripts against real libvirt", () => {

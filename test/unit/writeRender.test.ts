@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { writeRender } from "../../scripts/render";
+import { NO_OPTIONS } from "../../offline/labMocks";
 
 let dir: string;
 beforeEach(() => {
@@ -10,15 +11,6 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const NO_OPTIONS = {
-  deleteBeforeReplace: false,
-  ignoreChanges: [],
-  replaceOnChanges: [],
-  additionalSecretOutputs: [],
-  protect: false,
-  retainOnDelete: false,
-  aliases: [],
-};
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
 it("writes plan.json, outputs.json and artifacts 0600 in 0700 folders, over existing world-readable ones", () => {
@@ -35,7 +27,7 @@ it("writes plan.json, outputs.json and artifacts 0600 in 0700 folders, over exis
         dependsOn: [],
         inputs: { stdin: "global\n" },
         ignoreChanges: [],
-        options: NO_OPTIONS,
+        options: { ...NO_OPTIONS },
         custom: true,
       },
     ],
