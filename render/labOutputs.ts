@@ -21,21 +21,45 @@ export function infraKnownHostsLine(plan: LabPlan, publicKey: string): string {
   return `${plan.infra.ip},${plan.infra.fqdn} ${type} ${key}`;
 }
 
+/** Where a person (or npm run verify) keeps the lab's SSH private key and the infra node's known_hosts line. */
+export interface InfraSshFiles {
+  keyFile: string;
+  knownHostsFile: string;
+}
+
+const SAVED_SSH_FILES: InfraSshFiles = { keyFile: SSH_KEY_FILE, knownHostsFile: KNOWN_HOSTS_FILE };
+
 /** `ssh` options for the infra node: the lab's key and its pinned host key (knownHosts output). */
-const INFRA_SSH_OPTS = `-i ${SSH_KEY_FILE} -o UserKnownHostsFile=${KNOWN_HOSTS_FILE} -o StrictHostKeyChecking=yes`;
+function infraSshOptions(files: InfraSshFiles): string[] {
+  return ["-i", files.keyFile, "-o", `UserKnownHostsFile=${files.knownHostsFile}`, "-o", "StrictHostKeyChecking=yes"];
+}
 
 /**
- * How a person reaches the stats page, which listens on the infra node's loopback only: an
- * `ssh -L` tunnel from this host's loopback to the node's, and the URL at this end of it.
- * The local port is the stats port itself, e.g.
- * `ssh -i okd-lab.key ... -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10` and
- * `http://127.0.0.1:9000/`.
+ * The `ssh` arguments of the tunnel to the stats page, which listens on the infra node's loopback
+ * only: this host's `127.0.0.1:<localPort>` forwarded to the node's stats address, e.g.
+ * `-i okd-lab.key ... -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10`. -N: forward only, no
+ * remote command; ExitOnForwardFailure: fail at once when the local port is taken.
+ */
+export function statsTunnelArgs(plan: LabPlan, files: InfraSshFiles = SAVED_SSH_FILES, localPort = plan.loadBalancer.stats.port): string[] {
+  const { bindAddress, port } = plan.loadBalancer.stats;
+  return [
+    ...infraSshOptions(files),
+    "-o",
+    "ExitOnForwardFailure=yes",
+    "-N",
+    "-L",
+    `127.0.0.1:${localPort}:${bindAddress}:${port}`,
+    `${INFRA_ADMIN_USER}@${plan.infra.ip}`,
+  ];
+}
+
+/**
+ * How a person reaches the stats page: the {@link statsTunnelArgs} command with the files the
+ * README saves, the local port being the stats port itself, and the URL at this end of it, e.g.
+ * `http://127.0.0.1:9000/`. (npm run verify opens its own tunnel: verify/statsTunnel.ts.)
  */
 export function statsAccess(plan: LabPlan): { tunnel: string; url: string } {
-  const { bindAddress, port } = plan.loadBalancer.stats;
-  // -N: forward only, no remote command; ExitOnForwardFailure: fail at once when the local port is taken.
-  const tunnel = `ssh ${INFRA_SSH_OPTS} -o ExitOnForwardFailure=yes -N -L 127.0.0.1:${port}:${bindAddress}:${port} ${INFRA_ADMIN_USER}@${plan.infra.ip}`;
-  return { tunnel, url: `http://127.0.0.1:${port}/` };
+  return { tunnel: ["ssh", ...statsTunnelArgs(plan)].join(" "), url: `http://127.0.0.1:${plan.loadBalancer.stats.port}/` };
 }
 
 export interface LabOutputsArgs {
@@ -186,7 +210,7 @@ export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutput
   const installer = shellQuote(args.installer);
   // The infra node's host key is pinned (knownHosts output); the FCOS nodes' keys are recorded on
   // first use in the same file and checked from then on.
-  const infraSshOpts = INFRA_SSH_OPTS;
+  const infraSshOpts = infraSshOptions(SAVED_SSH_FILES).join(" ");
   const nodeSshOpts = `-i ${SSH_KEY_FILE} -o UserKnownHostsFile=${KNOWN_HOSTS_FILE} -o StrictHostKeyChecking=accept-new`;
   const names = plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => n.fqdn);
   const bootstrap = plan.nodes.find((n) => n.role === "bootstrap");

@@ -3,27 +3,29 @@
  *
  * Checks the live lab from this host: DNS forward and reverse, the *.apps wildcard, nothing at the
  * apex, the infra node's TCP ports, which HAProxy servers are UP (stats CSV) and an NTP answer.
- * The stats page listens on the infra node's loopback: open the `statsTunnel` output's `ssh -L`
- * first; `--stats-url` names its local end when it is not the default `statsUrl`.
+ * The stats page listens on the infra node's loopback: verify reaches it through an `ssh -L` tunnel
+ * it opens itself with the stack's key and the infra node's pinned host key (verify/statsTunnel.ts),
+ * or, with `--stats-url`, through the local end of a tunnel the user opened (the statsTunnel output).
  * One line per check, with what to fix; exits 1 when any check fails, 2 on a usage or config error.
  *
  * The lab is read from the stack file (Pulumi.<stack>.yaml) with the same parsing as the program
- * and the offline render; the stats password from OKD_LAB_STATS_PASSWORD or, when unset,
- * `pulumi stack output --show-secrets statsPassword`. The checks are those of the e2e suite
+ * and the offline render; the stats password from OKD_LAB_STATS_PASSWORD or, when unset, the
+ * stack's outputs (`pulumi stack output --show-secrets --json`, read once, with the tunnel's key). The checks are those of the e2e suite
  * (verify/checks.ts).
  */
 import { execFileSync } from "node:child_process";
 import { parseLabConfig } from "../config/labConfig";
 import { readFlags, runCli, UsageError } from "../offline/cli";
 import { splitStackConfig } from "../offline/stackFile";
-import { buildLabPlan } from "../plan/labPlan";
+import { buildLabPlan, LabPlan } from "../plan/labPlan";
 import { STATS_PASSWORD_ENV } from "../render/haproxyCfg";
 import { formatResult, Probe, runChecks, VerifyTarget } from "../verify/checks";
 import { HostProbe } from "../verify/hostProbe";
+import { openStatsTunnel, StatsTunnel, StatsTunnelError, StatsTunnelRequest } from "../verify/statsTunnel";
 import { readStackConfig } from "../offline/stackFile";
 
 const USAGE =
-  "usage: npm run verify -- [--stack NAME] [--stats-url URL]   (default: the selected Pulumi stack; the stats page at the local end of the statsTunnel output, http://127.0.0.1:9000/)";
+  "usage: npm run verify -- [--stack NAME] [--stats-url URL]   (default: the selected Pulumi stack; the stats page through an ssh tunnel verify opens, or at --stats-url, the local end of your own statsTunnel)";
 
 export { UsageError };
 
@@ -51,6 +53,8 @@ export interface VerifyHost {
   env: Record<string, string | undefined>;
   /** Runs `pulumi ARGS` and returns its stdout, or undefined when it fails or is not installed. */
   pulumi(args: string[]): string | undefined;
+  /** Opens the ssh tunnel to the stats page (verify/statsTunnel.ts). */
+  openTunnel(request: StatsTunnelRequest): Promise<StatsTunnel>;
   /** Directory holding Pulumi.<stack>.yaml. */
   cwd: string;
 }
@@ -63,29 +67,85 @@ function realPulumi(args: string[]): string | undefined {
   }
 }
 
+const OUTPUTS_COMMAND = "pulumi stack output --show-secrets --json";
+
+/** The stack's outputs with their secrets, read once and only when needed; undefined when pulumi gives none. */
+function stackOutputs(stack: string, host: VerifyHost): () => Record<string, unknown> | undefined {
+  let outputs: Record<string, unknown> | undefined | null = null;
+  return () => {
+    if (outputs === null) {
+      const text = host.pulumi(["stack", "output", "--stack", stack, "--show-secrets", "--json"]);
+      try {
+        const parsed: unknown = text === undefined ? undefined : JSON.parse(text);
+        outputs = parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+      } catch {
+        outputs = undefined;
+      }
+    }
+    return outputs;
+  };
+}
+
+function stringOutput(outputs: Record<string, unknown> | undefined, name: string): string | undefined {
+  const value = outputs?.[name];
+  return typeof value === "string" && value.trim() !== "" ? value : undefined;
+}
+
 /** The lab to check: the plan of `stack`'s config, nodes dropped from it, and the stats password. */
-export function verifyTarget(stack: string, host: VerifyHost): { target: VerifyTarget; notes: string[] } {
+export function verifyTarget(
+  stack: string,
+  host: VerifyHost,
+  outputs: () => Record<string, unknown> | undefined = stackOutputs(stack, host),
+): { target: VerifyTarget; notes: string[] } {
   const { config, notes } = readStackConfig(`${host.cwd}/Pulumi.${stack}.yaml`);
   const { raw } = splitStackConfig(config);
   const labConfig = parseLabConfig(raw, stack).config;
   const plan = buildLabPlan(labConfig);
   // A dropped bootstrap node must be gone from DNS too (its backends are checked by the stats).
   const absent = labConfig.bootstrap.enabled ? [] : [{ name: labConfig.bootstrap.name, ip: labConfig.bootstrap.ip }];
-  let statsPassword = host.env[STATS_PASSWORD_ENV];
-  if (!statsPassword) {
-    const out = host.pulumi(["stack", "output", "--stack", stack, "--show-secrets", "statsPassword"])?.trim();
-    statsPassword = out ? out : undefined;
-    if (!statsPassword) notes.push(`no stats password: ${STATS_PASSWORD_ENV} is unset and 'pulumi stack output --show-secrets statsPassword' gave nothing`);
+  const statsPassword = host.env[STATS_PASSWORD_ENV] || stringOutput(outputs(), "statsPassword");
+  if (!statsPassword) notes.push(`no stats password: ${STATS_PASSWORD_ENV} is unset and '${OUTPUTS_COMMAND}' gave none`);
+  return { target: { plan, absent, ...(statsPassword ? { statsPassword } : {}) }, notes };
+}
+
+/**
+ * The stats page's URL from here: `--stats-url` (the user's own tunnel) as given, otherwise a
+ * tunnel verify opens with the stack's key and known_hosts outputs; `error` says why there is none.
+ */
+async function statsEndpoint(
+  options: VerifyOptions,
+  plan: LabPlan,
+  host: VerifyHost,
+  outputs: () => Record<string, unknown> | undefined,
+): Promise<{ statsUrl?: string; statsTunnelError?: string; tunnel?: StatsTunnel }> {
+  if (options.statsUrl !== undefined) return { statsUrl: options.statsUrl };
+  const sshPrivateKey = stringOutput(outputs(), "sshPrivateKey");
+  const knownHosts = stringOutput(outputs(), "knownHosts");
+  if (sshPrivateKey === undefined || knownHosts === undefined) {
+    return { statsTunnelError: `no sshPrivateKey and knownHosts from '${OUTPUTS_COMMAND}' to open the ssh tunnel with` };
   }
-  return { target: { plan, absent, statsPassword }, notes };
+  try {
+    const tunnel = await host.openTunnel({ plan, sshPrivateKey, knownHosts, env: host.env });
+    return { statsUrl: tunnel.url, tunnel };
+  } catch (err) {
+    if (err instanceof StatsTunnelError) return { statsTunnelError: `the ssh tunnel to the infra node did not open: ${err.message}` };
+    throw err;
+  }
 }
 
 /** Runs every check; returns the report lines and the exit code (0 all ok, 1 any failure). */
 export async function runVerify(options: VerifyOptions, host: VerifyHost): Promise<{ lines: string[]; code: number }> {
   const stack = options.stack ?? host.pulumi(["stack", "--show-name"])?.trim();
   if (!stack) throw new UsageError("no stack given and no Pulumi stack selected: pass --stack NAME");
-  const { target, notes } = verifyTarget(stack, host);
-  const results = await runChecks(host.probe, options.statsUrl === undefined ? target : { ...target, statsUrl: options.statsUrl });
+  const outputs = stackOutputs(stack, host);
+  const { target, notes } = verifyTarget(stack, host, outputs);
+  const { tunnel, ...stats } = await statsEndpoint(options, target.plan, host, outputs);
+  let results;
+  try {
+    results = await runChecks(host.probe, { ...target, ...stats });
+  } finally {
+    await tunnel?.close();
+  }
   const failed = results.filter((r) => !r.ok).length;
   const lines = [
     `verifying stack ${stack}: infra node ${target.plan.infra.ip}, ${target.plan.nodes.length} nodes`,
@@ -97,7 +157,7 @@ export async function runVerify(options: VerifyOptions, host: VerifyHost): Promi
 }
 
 async function main(): Promise<number> {
-  const host: VerifyHost = { probe: new HostProbe(), env: process.env, pulumi: realPulumi, cwd: process.cwd() };
+  const host: VerifyHost = { probe: new HostProbe(), env: process.env, pulumi: realPulumi, openTunnel: openStatsTunnel, cwd: process.cwd() };
   const { lines, code } = await runVerify(parseVerifyArgs(process.argv.slice(2)), host);
   for (const line of lines) console.log(line);
   return code;

@@ -85,6 +85,8 @@ export interface VerifyTarget {
    * on the infra node's loopback only); default the statsUrl output, e.g. `http://127.0.0.1:9000/`.
    */
   statsUrl?: string;
+  /** Why there is no tunnel to the stats page (verify could not open one): the stats check fails with it. */
+  statsTunnelError?: string;
   /** TCP ports probed for unexpected listeners; default {@link DEFAULT_SCAN_PORTS}. */
   scanPorts?: number[];
   /** Ports that may be open but need not be; default `[22]` (sshd, through which the files are delivered). */
@@ -380,6 +382,12 @@ function describeServer(row: StatsRow): string {
   return checkInfo ? `${row.status} (${checkInfo})` : row.status;
 }
 
+/** The stats check when verify could not open its tunnel: the reason, and how to see ssh's own messages. */
+export function statsUnreachable(plan: LabPlan, reason: string): CheckResult {
+  const { tunnel, url } = statsAccess(plan);
+  return fail("haproxy stats", reason, `run the tunnel yourself to see what ssh says (${tunnel}), then npm run verify -- --stats-url ${url}`);
+}
+
 /**
  * Every load-balanced service's servers are UP in HAProxy's stats and are exactly the plan's,
  * one line per backend (`haproxy backend api: bootstrap UP, master UP`). The stats page listens on
@@ -479,7 +487,11 @@ export async function runChecks(probe: Probe, target: VerifyTarget): Promise<Che
     ...(await guard("dns reverse", () => checkReverseRecords(probe, plan))),
     ...(await guard("dns removed", () => checkAbsentNodes(probe, plan, target.absent ?? []))),
     ...(await guard("tcp ports", async () => [await checkPorts(probe, plan, target.scanPorts, target.optionalPorts)])),
-    ...(await guard("haproxy", () => checkHaproxyBackends(probe, plan, target.statsPassword, target.statsUrl))),
+    ...(await guard("haproxy", async () =>
+      target.statsTunnelError !== undefined
+        ? [statsUnreachable(plan, target.statsTunnelError)]
+        : checkHaproxyBackends(probe, plan, target.statsPassword, target.statsUrl),
+    )),
     ...(await guard("ntp", async () => [await checkNtp(probe, plan)])),
   ];
 }

@@ -6,6 +6,7 @@
 import * as path from "node:path";
 import { LabPlan } from "../../plan/labPlan";
 import { parseVerifyArgs, runVerify, UsageError, VerifyHost, VerifyOptions } from "../../scripts/verify";
+import { StatsTunnelError, StatsTunnelRequest } from "../../verify/statsTunnel";
 import {
   BasicAuth,
   checkAbsentNodes,
@@ -457,30 +458,52 @@ describe("runChecks", () => {
 
 describe("npm run verify", () => {
   const repo = path.resolve(__dirname, "../..");
-  const host = (lab: FakeLab, overrides: Partial<VerifyHost> = {}): VerifyHost & { pulumiCalls: string[][] } => {
-    const pulumiCalls: string[][] = [];
-    return {
+  // What `pulumi stack output --show-secrets --json` prints (null: pulumi fails) for the stack (the parts verify reads).
+  const OUTPUTS = {
+    statsPassword: "s3cret",
+    sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----\n",
+    knownHosts: "10.56.0.10,okd-infra.okd-lab.okd.local ssh-ed25519 AAAA",
+  };
+  const TUNNEL_URL = "http://127.0.0.1:40123/";
+  type TestHost = VerifyHost & { pulumiCalls: string[][]; tunnels: StatsTunnelRequest[]; closed: number };
+  const host = (lab: FakeLab, overrides: Partial<VerifyHost> = {}, outputs: Record<string, unknown> | null = OUTPUTS): TestHost => {
+    const h: TestHost = {
       probe: lab,
-      env: { OKD_LAB_STATS_PASSWORD: "s3cret" },
+      env: {},
       pulumi: (args) => {
-        pulumiCalls.push(args);
-        return undefined;
+        h.pulumiCalls.push(args);
+        return outputs === null ? undefined : JSON.stringify(outputs);
+      },
+      openTunnel: async (request) => {
+        h.tunnels.push(request);
+        return { url: TUNNEL_URL, close: async () => void h.closed++ };
       },
       cwd: repo,
-      pulumiCalls,
+      pulumiCalls: [],
+      tunnels: [],
+      closed: 0,
       ...overrides,
     };
+    return h;
   };
+  const tunnelled = () => Object.assign(new FakeLab(seed()), { statsAt: TUNNEL_URL });
 
-  it("checks the dev stack from Pulumi.dev.yaml and exits 0 when everything passes", async () => {
-    const { lines, code } = await runVerify({ stack: "dev" }, host(new FakeLab(seed())));
+  it("checks the dev stack from Pulumi.dev.yaml through its own tunnel, closes it, and exits 0 when everything passes", async () => {
+    const h = host(tunnelled());
+    const { lines, code } = await runVerify({ stack: "dev" }, h);
     expect(lines[0]).toBe("verifying stack dev: infra node 10.56.0.10, 3 nodes");
+    expect(lines).toContain(`ok    haproxy backend api: bootstrap UP (L7OK 200), master UP (L7OK 200)`);
     expect(lines[lines.length - 1]).toBe("all 19 checks passed");
     expect(code).toBe(0);
+    // One read of the outputs gives the password and the tunnel's key and known_hosts line.
+    expect(h.pulumiCalls).toEqual([["stack", "output", "--stack", "dev", "--show-secrets", "--json"]]);
+    expect(h.tunnels).toEqual([expect.objectContaining({ sshPrivateKey: OUTPUTS.sshPrivateKey, knownHosts: OUTPUTS.knownHosts })]);
+    expect(h.tunnels[0].plan.infra.ip).toBe("10.56.0.10");
+    expect(h.closed).toBe(1);
   });
 
   it("exits 1 and prints the failing line with its fix", async () => {
-    const lab = new FakeLab(seed());
+    const lab = tunnelled();
     lab.servers.set("api/master", { status: "DOWN", check: "L4CON", code: "" });
     const { lines, code } = await runVerify({ stack: "dev" }, host(lab));
     expect(lines.filter((l) => l.startsWith("FAIL"))).toEqual([
@@ -490,42 +513,73 @@ describe("npm run verify", () => {
     expect(code).toBe(1);
   });
 
-  it("reads the stats password from the stack outputs when the environment has none", async () => {
-    const h = host(new FakeLab(seed()), { env: {} });
-    h.pulumi = (args) => {
-      h.pulumiCalls.push(args);
-      return "s3cret\n";
-    };
-    const { code } = await runVerify({ stack: "dev" }, h);
-    expect(h.pulumiCalls).toEqual([["stack", "output", "--stack", "dev", "--show-secrets", "statsPassword"]]);
+  it("prefers OKD_LAB_STATS_PASSWORD to the stack's, and with --stats-url asks pulumi nothing and opens no tunnel", async () => {
+    const lab = Object.assign(new FakeLab(seed()), { statsAt: "http://127.0.0.1:19000/" });
+    const h = host(lab, { env: { OKD_LAB_STATS_PASSWORD: "s3cret" } }, { ...OUTPUTS, statsPassword: "not-this-one" });
+    const { code } = await runVerify({ stack: "dev", statsUrl: "http://127.0.0.1:19000/" }, h);
     expect(code).toBe(0);
+    expect(h.pulumiCalls).toEqual([]);
+    expect(h.tunnels).toEqual([]);
   });
 
-  it("reads the stats at --stats-url, and names the tunnel to open when nothing answers there", async () => {
-    const lab = new FakeLab(seed());
-    lab.statsAt = "http://127.0.0.1:19000/";
-    expect((await runVerify({ stack: "dev", statsUrl: "http://127.0.0.1:19000/" }, host(lab))).code).toBe(0);
-    const { lines, code } = await runVerify({ stack: "dev" }, host(lab));
+  it("names the tunnel to open when nothing answers at --stats-url", async () => {
+    const { lines, code } = await runVerify({ stack: "dev", statsUrl: "http://127.0.0.1:19000/" }, host(tunnelled()));
     expect(lines.filter((l) => l.startsWith("FAIL"))).toEqual([
-      "FAIL  haproxy stats http://127.0.0.1:9000/: GET http://127.0.0.1:9000/;csv failed: ECONNREFUSED -> fix: the stats page listens on the infra node's 127.0.0.1:9000: open the tunnel first (ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10) and check systemctl status haproxy on the infra node",
+      "FAIL  haproxy stats http://127.0.0.1:19000/: GET http://127.0.0.1:19000/;csv failed: ECONNREFUSED -> fix: the stats page listens on the infra node's 127.0.0.1:9000: open the tunnel first (ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10) and check systemctl status haproxy on the infra node",
     ]);
     expect(code).toBe(1);
   });
 
-  it("without any password, notes it and fails the stats line", async () => {
-    const { lines, code } = await runVerify({ stack: "dev" }, host(new FakeLab(seed()), { env: {} }));
-    expect(lines).toContain("note: no stats password: OKD_LAB_STATS_PASSWORD is unset and 'pulumi stack output --show-secrets statsPassword' gave nothing");
+  it("when its tunnel does not open, fails the stats line with ssh's words and the command to run by hand, and checks the rest", async () => {
+    const h = host(tunnelled(), {
+      openTunnel: async () => {
+        throw new StatsTunnelError("ssh exited (255) before the tunnel was up; it said: Host key verification failed.");
+      },
+    });
+    const { lines, code } = await runVerify({ stack: "dev" }, h);
+    expect(lines.filter((l) => l.startsWith("FAIL"))).toEqual([
+      "FAIL  haproxy stats: the ssh tunnel to the infra node did not open: ssh exited (255) before the tunnel was up; it said: Host key verification failed. -> fix: run the tunnel yourself to see what ssh says (ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10), then npm run verify -- --stats-url http://127.0.0.1:9000/",
+    ]);
+    expect(lines[lines.length - 1]).toBe("1 of 16 checks failed");
+    expect(code).toBe(1);
+  });
+
+  it("a tunnel failure that is not ssh's is not hidden", async () => {
+    const h = host(tunnelled(), {
+      openTunnel: async () => {
+        throw new Error("EMFILE");
+      },
+    });
+    await expect(runVerify({ stack: "dev" }, h)).rejects.toThrow("EMFILE");
+  });
+
+  it("without the stack's outputs, notes the missing password and fails the stats line saying what it lacked", async () => {
+    const h = host(tunnelled(), {}, null);
+    const { lines, code } = await runVerify({ stack: "dev" }, h);
+    expect(lines).toContain("note: no stats password: OKD_LAB_STATS_PASSWORD is unset and 'pulumi stack output --show-secrets --json' gave none");
+    expect(lines.filter((l) => l.startsWith("FAIL"))).toEqual([
+      expect.stringMatching(
+        /^FAIL {2}haproxy stats: no sshPrivateKey and knownHosts from 'pulumi stack output --show-secrets --json' to open the ssh tunnel with -> fix: run the tunnel yourself/,
+      ),
+    ]);
+    expect(h.pulumiCalls).toHaveLength(1);
+    expect(h.tunnels).toEqual([]);
+    expect(code).toBe(1);
+  });
+
+  it("without any password but with a tunnel, fails the stats line naming where the password comes from", async () => {
+    const { lines, code } = await runVerify({ stack: "dev" }, host(tunnelled(), {}, { ...OUTPUTS, statsPassword: undefined }));
     expect(lines).toContain(
-      "FAIL  haproxy stats http://127.0.0.1:9000/: no stats password -> fix: set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)",
+      `FAIL  haproxy stats ${TUNNEL_URL}: no stats password -> fix: set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)`,
     );
     expect(code).toBe(1);
   });
 
   it("uses the selected Pulumi stack when --stack is not given, and refuses when there is none", async () => {
-    const h = host(new FakeLab(seed()));
-    h.pulumi = (args) => (args[0] === "stack" && args[1] === "--show-name" ? "dev\n" : undefined);
+    const h = host(tunnelled());
+    h.pulumi = (args) => (args[0] === "stack" && args[1] === "--show-name" ? "dev\n" : JSON.stringify(OUTPUTS));
     expect((await runVerify({}, h)).code).toBe(0);
-    await expect(runVerify({}, host(new FakeLab(seed())))).rejects.toThrow(new UsageError("no stack given and no Pulumi stack selected: pass --stack NAME"));
+    await expect(runVerify({}, host(tunnelled(), {}, null))).rejects.toThrow(new UsageError("no stack given and no Pulumi stack selected: pass --stack NAME"));
   });
 
   it.each<[string[], VerifyOptions | string]>([
