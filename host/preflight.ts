@@ -284,6 +284,7 @@ export function hostToolsFor(config: LabConfig, bootImage?: BootImageRecord | { 
     // terraform-provider-libvirt utils_xslt.go runs xsltproc for the pool's xml.xslt.
     { name: "xsltproc", pkg: "libxslt", why: "the libvirt provider applies the pool's permissions stylesheet with it" },
     { name: "oc", download: OC_DOWNLOAD, why: "every install needs it (nextSteps, CSR approval)" },
+    { name: "ssh", pkg: "openssh-clients", why: "npm run verify reads HAProxy's stats through an ssh tunnel to the infra node" },
   ];
   const image = bootImage && "image" in bootImage ? bootImage.image : config.bootImage.image;
   if (image !== undefined && isUrl(image)) {

@@ -138,6 +138,7 @@ function rockyHost(): FakeHost {
       openssl: "/usr/bin/openssl",
       oc: "/usr/local/bin/oc",
       xsltproc: "/usr/bin/xsltproc",
+      ssh: "/usr/bin/ssh",
       "openshift-install": INSTALLER,
     },
     files: { "/proc/cpuinfo": cpuinfo(WESTMERE_FLAGS), "/proc/meminfo": meminfo(90 * 1024 * 1024) },
@@ -323,12 +324,12 @@ describe("node", () => {
 describe("tools", () => {
   const urlConfig = () => seedWith((raw) => (raw.fcos = { image: FCOS_URL, sha256: "a".repeat(64) }));
 
-  it("needs dig, xsltproc and oc when the FCOS image is a host path", () => {
-    expect(line(checkHostTools(ctxOf(), probeOf(rockyHost())))).toBe("ok    tools: dig, xsltproc, oc found");
+  it("needs dig, xsltproc, oc and ssh when the FCOS image is a host path", () => {
+    expect(line(checkHostTools(ctxOf(), probeOf(rockyHost())))).toBe("ok    tools: dig, xsltproc, oc, ssh found");
   });
 
   it("needs curl, sha256sum and xz too when the FCOS image is a .xz URL", () => {
-    expect(line(checkHostTools(ctxOf(urlConfig()), probeOf(rockyHost())))).toBe("ok    tools: dig, xsltproc, oc, curl, sha256sum, xz found");
+    expect(line(checkHostTools(ctxOf(urlConfig()), probeOf(rockyHost())))).toBe("ok    tools: dig, xsltproc, oc, ssh, curl, sha256sum, xz found");
   });
 
   it("always needs oc, which comes from the OKD release's client tarball, not from dnf", () => {
@@ -365,7 +366,14 @@ describe("tools", () => {
   it("needs no openssl when approveCsrs is on: the requests are parsed in-process", () => {
     const config = seedWith((raw) => (raw.approveCsrs = true));
     const host = hostWith((h) => delete h.onPath.openssl);
-    expect(line(checkHostTools(ctxOf(config), probeOf(host)))).toBe("ok    tools: dig, xsltproc, oc found");
+    expect(line(checkHostTools(ctxOf(config), probeOf(host)))).toBe("ok    tools: dig, xsltproc, oc, ssh found");
+  });
+
+  it("needs ssh for verify's tunnel to the stats page", () => {
+    const host = hostWith((h) => delete h.onPath.ssh);
+    expect(line(checkHostTools(ctxOf(), probeOf(host)))).toBe(
+      "FAIL  tools: ssh is missing (npm run verify reads HAProxy's stats through an ssh tunnel to the infra node). Fix: sudo dnf install openssh-clients",
+    );
   });
 
   it("lists every missing tool and installs each package once", () => {
