@@ -61,7 +61,8 @@ export interface VerifyHost {
 
 function realPulumi(args: string[]): string | undefined {
   try {
-    return execFileSync("pulumi", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 60000 });
+    // --non-interactive: a missing passphrase or login is an error, never a prompt nobody sees.
+    return execFileSync("pulumi", [...args, "--non-interactive"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 60000 });
   } catch {
     return undefined;
   }

@@ -91,7 +91,14 @@ export async function openStatsTunnel(request: StatsTunnelRequest): Promise<Stat
     removeDir();
   };
 
-  const said = () => stderr.trim().split("\n").filter(Boolean).slice(-2).join(" / ") || "nothing";
+  // ssh ends its messages with CR LF (it may hold a terminal) and pads some with spaces.
+  const said = () =>
+    stderr
+      .split(/[\r\n]+/)
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .slice(-2)
+      .join(" / ") || "nothing";
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (spawnError) {

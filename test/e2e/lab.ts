@@ -6,12 +6,12 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LoadBalancerPlan } from "../../plan/labPlan";
 import { statsAccess } from "../../render/labOutputs";
 import { parseStatsCsv, StatsRow } from "../../verify/checks";
 import { AgentProbe, NodeAgent } from "./agentClient";
 import { Delivery, InfraNode } from "./infraNode";
-import { LabNetwork, NsProcess } from "./netns";
+import { InfraSsh, openStatsTunnel, startInfraSshd } from "./infraSshd";
+import { LabNetwork } from "./netns";
 import { RenderedStack } from "./stacks";
 
 /** Programs the suite runs; a missing one fails the suite (never skips it). */
@@ -29,6 +29,8 @@ export const REQUIRED_TOOLS = [
   "getent",
   "dnsmasq",
   "dhclient",
+  "ssh",
+  "ssh-keygen",
 ];
 
 /** A client outside the lab network (TEST-NET-1): the infra node must not recurse for it. */
@@ -50,7 +52,7 @@ export function preflight(): void {
   });
   if (missing.length > 0) {
     problems.push(
-      `missing programs: ${missing.join(", ")} (Debian: apt-get install iproute2 haproxy bind9 bind9-utils bind9-dnsutils chrony openssl dnsmasq-base isc-dhcp-client)`,
+      `missing programs: ${missing.join(", ")} (Debian: apt-get install iproute2 haproxy bind9 bind9-utils bind9-dnsutils chrony openssl dnsmasq-base isc-dhcp-client openssh-client)`,
     );
   }
   if (problems.length > 0) throw new Error(`e2e preflight failed:\n  - ${problems.join("\n  - ")}`);
@@ -84,32 +86,6 @@ function makeCertificate(dir: string): { certFile: string; keyFile: string } {
   return { certFile, keyFile };
 }
 
-/**
- * The stand-in for the statsTunnel output's `ssh -L 127.0.0.1:9000:127.0.0.1:9000 okd@<infra>`:
- * 127.0.0.1:<stats port> in the nodes namespace reaches the stats port on the infra namespace's
- * loopback, connecting from there as sshd does (test/e2e/tunnelEnd.ts).
- */
-export async function openStatsTunnel(net: LabNetwork, dir: string, stats: LoadBalancerPlan["stats"]): Promise<NsProcess[]> {
-  const socket = path.join(dir, "stats-tunnel.sock");
-  const repo = path.resolve(__dirname, "../..");
-  const env = { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", TS_NODE_PROJECT: path.join(repo, "tsconfig.json") };
-  const script = [process.execPath, "-r", "ts-node/register/transpile-only", path.join(__dirname, "tunnelEnd.ts")];
-  const ends: NsProcess[] = [];
-  for (const [ns, args] of [
-    [net.infraNs, ["remote", socket, stats.bindAddress, String(stats.port)]],
-    [net.nodesNs, ["local", "127.0.0.1", String(stats.port), socket]],
-  ] as const) {
-    const end = net.spawn(ns, [...script, ...args], { env, cwd: repo });
-    ends.push(end);
-    const deadline = Date.now() + 30000;
-    while (!end.output().includes("listening")) {
-      if (end.child.exitCode !== null || Date.now() > deadline) throw new Error(`the stats tunnel's end in ${ns} did not start: ${end.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return ends;
-}
-
 export interface E2ELab {
   dir: string;
   net: LabNetwork;
@@ -119,6 +95,8 @@ export interface E2ELab {
   /** What the first delivery did, file by file. */
   firstDelivery: Delivery[];
   stack: RenderedStack;
+  /** The infra node's sshd and the SSH outputs the stack would carry (its key, the known_hosts line). */
+  ssh: InfraSsh;
   /** Stops everything and removes the namespaces and the temp folder. */
   teardown(): Promise<void>;
 }
@@ -153,8 +131,11 @@ export async function startLab(tag: string, stack: RenderedStack, extraNodes: { 
     const infra = new InfraNode(net, path.join(dir, "infra"));
     const firstDelivery = await infra.deliver(stack);
     await infra.start();
-    await openStatsTunnel(net, dir, plan.loadBalancer.stats);
-    const lab: E2ELab = { dir, net, agent, probe, infra, firstDelivery, stack, teardown };
+    // The stats page listens on the infra loopback: the tests read it through the statsTunnel
+    // command, run by the real ssh client in the nodes namespace against the infra node's sshd.
+    const ssh = await startInfraSshd(net, dir, plan);
+    await openStatsTunnel(net, plan, ssh, async () => (await probe.httpGet(statsAccess(plan).url)).ok);
+    const lab: E2ELab = { dir, net, agent, probe, infra, firstDelivery, stack, ssh, teardown };
     await waitForServers(lab, stack, 30000);
     return lab;
   } catch (err) {
@@ -212,4 +193,26 @@ export async function tally(lab: E2ELab, url: string, count: number): Promise<{ 
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * The Pulumi stand-in (test/fixtures/fake-pulumi) holding `stack`'s outputs that npm run verify
+ * reads, its secrets shown only with --show-secrets: the stats password, the lab's SSH key and the
+ * infra node's known_hosts line (`knownHosts` replaces it, e.g. with another host's key). Returns
+ * the environment that puts it first on PATH.
+ */
+export function pulumiWithOutputs(dir: string, stack: RenderedStack, ssh: InfraSsh, knownHosts = ssh.knownHosts): NodeJS.ProcessEnv {
+  const pulumiDir = fs.mkdtempSync(path.join(dir, "pulumi-"));
+  const bin = path.join(pulumiDir, "bin");
+  fs.mkdirSync(bin);
+  fs.mkdirSync(path.join(pulumiDir, "stacks"));
+  fs.symlinkSync(path.resolve(__dirname, "../fixtures/fake-pulumi"), path.join(bin, "pulumi"));
+  const state = { resources: {}, outputs: { knownHosts }, secretOutputs: { statsPassword: stack.statsPassword, sshPrivateKey: ssh.sshPrivateKey } };
+  fs.writeFileSync(path.join(pulumiDir, "stacks", `${stack.stack}.json`), JSON.stringify(state));
+  return {
+    PATH: `${bin}${path.delimiter}${process.env.PATH}`,
+    FAKE_PULUMI_DIR: pulumiDir,
+    PULUMI_BACKEND_URL: `file://${pulumiDir}`,
+    PULUMI_CONFIG_PASSPHRASE: "e2e",
+  };
 }

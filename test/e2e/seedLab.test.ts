@@ -6,6 +6,7 @@
  * DNS: CoreDNS cannot be installed on this machine, so BIND's named serves the same rendered zone
  * files (authoritative only, no forwarding). See test/e2e/infraNode.ts for every stand-in.
  */
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -30,7 +31,7 @@ import {
 import { kubeletClientCsr, nodeObject, readFakeOcState, writeFakeOcState } from "../fixtures/csrs";
 import { makeStandIns, StandIns } from "../integration/powerStandIns";
 import { UPSTREAM_ADDRESS, UPSTREAM_NAME } from "./infraNode";
-import { E2ELab, OUTSIDER_IP, sleep, startLab, tally, waitForServers } from "./lab";
+import { E2ELab, OUTSIDER_IP, pulumiWithOutputs, sleep, startLab, tally, waitForServers } from "./lab";
 import { devStackConfig, RenderedStack, renderStack, withoutBootstrap, withWorker } from "./stacks";
 
 jest.setTimeout(120_000);
@@ -151,10 +152,10 @@ describe("seed lab: the seed's checks, automated", () => {
     expect(failures(await checkAbsentNodes(lab.probe, dev.plan, [NEW_WORKER]))).toEqual([]);
   });
 
-  it("the infra namespace listens on exactly 53, 80, 443, 6443 and 22623 (tcp), 53 and 123 (udp) off loopback", async () => {
+  it("the infra namespace listens on exactly 22 (sshd), 53, 80, 443, 6443 and 22623 (tcp), 53 and 123 (udp) off loopback", async () => {
     const listening = await lab.infra.listening();
-    expect(listening.tcp).toEqual([PORTS.dns, PORTS.http, PORTS.https, PORTS.api, PORTS.machineConfig].sort((a, b) => a - b));
-    expect(listening.tcp).toEqual(requiredTcpPorts(dev.plan));
+    expect(listening.tcp).toEqual([22, PORTS.dns, PORTS.http, PORTS.https, PORTS.api, PORTS.machineConfig].sort((a, b) => a - b));
+    expect(listening.tcp).toEqual([22, ...requiredTcpPorts(dev.plan)].sort((a, b) => a - b));
     expect(listening.udp).toEqual([PORTS.dns, PORTS.ntp]);
   });
 
@@ -162,7 +163,7 @@ describe("seed lab: the seed's checks, automated", () => {
     expect(await lab.infra.tcpListenersOn(PORTS.stats)).toEqual([`127.0.0.1:${PORTS.stats}`]);
   });
 
-  it("from the nodes the stats port is closed, and the page answers through the ssh -L stand-in", async () => {
+  it("from the nodes the stats port is closed, and the page answers through the statsTunnel command (real ssh and sshd)", async () => {
     expect(await lab.probe.connect(dev.plan.infra.ip, PORTS.stats)).toEqual({ ok: false, error: "ECONNREFUSED" });
     const auth = { user: dev.plan.loadBalancer.stats.user, password: dev.statsPassword };
     const direct = await lab.probe.httpGet(`http://${dev.plan.infra.ip}:${PORTS.stats}/;csv`, auth);
@@ -238,17 +239,27 @@ describe("seed lab: time", () => {
   });
 });
 
-/** `npm run verify -- --stack <stack>` run from inside the lab (the nodes namespace), as a host on the lab network. */
-async function verifyCli(stack: RenderedStack, password: string): Promise<{ code: number | null; output: string }> {
+/**
+ * `npm run verify -- --stack <stack>` run from inside the lab (the nodes namespace), as a host on
+ * the lab network: the stats password, the SSH key and the known_hosts line come from the stack's
+ * outputs (the Pulumi stand-in), and verify opens its own tunnel with the real ssh client.
+ */
+async function verifyCli(stack: RenderedStack, knownHosts?: string): Promise<{ code: number | null; output: string }> {
   const repo = path.resolve(__dirname, "../..");
-  const env = { ...process.env, OKD_LAB_STATS_PASSWORD: password, TS_NODE_PROJECT: path.join(repo, "tsconfig.json"), TS_NODE_TRANSPILE_ONLY: "true" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...pulumiWithOutputs(workDir, stack, lab.ssh, knownHosts),
+    TS_NODE_PROJECT: path.join(repo, "tsconfig.json"),
+    TS_NODE_TRANSPILE_ONLY: "true",
+  };
+  delete env.OKD_LAB_STATS_PASSWORD;
   const argv = [process.execPath, "-r", require.resolve("ts-node/register/transpile-only"), path.join(repo, "scripts/verify.ts"), "--stack", stack.stack];
   return lab.net.run(lab.net.nodesNs, argv, 90_000, { env, cwd: path.dirname(stack.stackFile) });
 }
 
 describe("seed lab: npm run verify", () => {
   it("passes against the healthy lab: one ok line per check, exit 0", async () => {
-    const { code, output } = await verifyCli(dev, dev.statsPassword);
+    const { code, output } = await verifyCli(dev);
     console.log(`npm run verify -- --stack dev, from the nodes namespace:\n${output}`);
     expect(output).toContain("ok    dns A api.okd-lab.okd.local: 10.56.0.10");
     expect(output).toContain("ok    haproxy backend ingress-http: worker UP (L7OK 200)");
@@ -257,18 +268,31 @@ describe("seed lab: npm run verify", () => {
     expect(code).toBe(0);
   });
 
+  it("refuses a host whose key is not the pinned one: real ssh says so and the stats line fails", async () => {
+    const keyFile = path.join(workDir, "another-host-key");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", keyFile], { stdio: "ignore" });
+    const otherKey = fs.readFileSync(`${keyFile}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
+    const { code, output } = await verifyCli(dev, `${dev.plan.infra.ip},${dev.plan.infra.fqdn} ${otherKey}\n`);
+    console.log(`npm run verify with another known_hosts key:\n${output}`);
+    expect(output).toMatch(
+      /^FAIL {2}haproxy stats: the ssh tunnel to the infra node did not open: ssh exited \(255\) before the tunnel was up; it said: Host key for 10\.56\.0\.10 has changed and you have requested strict checking\. \/ Host key verification failed\. -> fix: /m,
+    );
+    expect(output.match(/^FAIL/gm)).toHaveLength(1);
+    expect(code).toBe(1);
+  });
+
   it("exits 1 and names the backend and what to fix when the worker's router turns unready", async () => {
     await lab.agent.setReady("worker", PORTS.routerHealth, false);
     try {
       const deadline = Date.now() + 30_000;
-      let result = await verifyCli(dev, dev.statsPassword);
+      let result = await verifyCli(dev);
       // HAProxy needs 3 failed checks (fall 3): "UP 1/3", "UP 2/3", then DOWN; the http and https
       // backends check on their own schedules, so wait for both.
       const bothDown = (out: string) =>
         out.includes("FAIL  haproxy backend ingress-http: worker DOWN") && out.includes("FAIL  haproxy backend ingress-https: worker DOWN");
       while (!bothDown(result.output) && Date.now() < deadline) {
         await sleep(1000);
-        result = await verifyCli(dev, dev.statsPassword);
+        result = await verifyCli(dev);
       }
       expect(result.output).toContain(
         "FAIL  haproxy backend ingress-http: worker DOWN (L7STS 503) -> fix: the health check http://10.56.0.13:1936/healthz/ready must answer 200: check the router pods on that node (oc -n openshift-ingress get pods -o wide)\n",

@@ -3,7 +3,9 @@
  * of test/e2e/netns.ts, no route out) against the served seed lab: its phase 2b asks the real host
  * resolver (glibc, with a resolv.conf naming the infra node's DNS, bind-mounted inside that
  * namespace's private mount namespace only) and its phase 7 runs the real `npm run verify` checks
- * against HAProxy, BIND and chronyd in the infra namespace. Pulumi, openshift-install and oc are the
+ * against HAProxy, BIND and chronyd in the infra namespace, reading the stats page through the ssh
+ * tunnel verify opens (the real ssh client, the infra namespace's sshd, the stack's key and
+ * known_hosts outputs). Pulumi, openshift-install and oc are the
  * stand-ins of test/fixtures, first on PATH.
  *
  * The lab is served as it is at the end of the run (the bootstrap dropped), which is what verify
@@ -52,19 +54,27 @@ it("brings the lab from an empty stack to the summary, resolving and verifying f
     nodes: [],
     kubelets: { "master.okd-lab.okd.local": "10.56.0.12", "worker.okd-lab.okd.local": "10.56.0.13" },
   });
+  // What the real program's outputs carry and the stand-in's model does not: the stats password,
+  // the lab's SSH key and the infra node's known_hosts line (the e2e sshd's).
+  const programOutputs = {
+    outputs: { knownHosts: lab.ssh.knownHosts },
+    secrets: { statsPassword: dropped.statsPassword, sshPrivateKey: lab.ssh.sshPrivateKey },
+  };
+  fs.writeFileSync(path.join(pulumiDir, "program-outputs"), JSON.stringify(programOutputs));
   const resolvConf = path.join(workDir, "resolv.conf");
   fs.writeFileSync(resolvConf, `nameserver ${dropped.plan.infra.ip}\n`);
 
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${bin}${path.delimiter}${process.env.PATH}`,
     FAKE_PULUMI_DIR: pulumiDir,
     FAKE_OC_DIR: ocDir,
     PULUMI_CONFIG_PASSPHRASE: "e2e",
     PULUMI_BACKEND_URL: `file://${pulumiDir}`,
-    OKD_LAB_STATS_PASSWORD: dropped.statsPassword,
     TS_NODE_PROJECT: path.join(repo, "tsconfig.json"),
   };
+  // Phase 7's verify reads the password from the stack's outputs, as on a host.
+  delete env.OKD_LAB_STATS_PASSWORD;
   // `ip netns exec` gives the command its own mount namespace: the bind mount stays inside it.
   const script = 'mount --bind "$0" /etc/resolv.conf && exec "$@"';
   const argv = [
@@ -86,5 +96,6 @@ it("brings the lab from an empty stack to the summary, resolving and verifying f
   expect(output).toContain("   | ok    dns A api.okd-lab.okd.local: 10.56.0.10\n");
   expect(output).toMatch(/^ {3}\| all \d+ checks passed$/m);
   expect(output).toContain("npm run verify: every check passed\n");
+  expect(output).toMatch(/^ {3}\| ok {4}haproxy backend api: master UP/m);
   expect(code).toBe(0);
 });

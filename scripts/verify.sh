@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# npm run verify [-- --stack NAME --stats-url URL]: checks the live lab from this host
+# (scripts/verify.ts). The stack's outputs (the stats password, and the SSH key and pinned host key
+# of the tunnel to the stats page) are read with the same local file backend and passphrase
+# `npm run up` uses.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/pulumiEnv.sh
+# No exec: pulumiEnv.sh removes its passphrase file when this shell exits.
+ts-node --transpile-only scripts/verify.ts "$@"
