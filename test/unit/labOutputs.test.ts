@@ -1,4 +1,4 @@
-import { infraKnownHostsLine, renderLabDiagram, renderLabOutputs } from "../../render/labOutputs";
+import { infraKnownHostsLine, renderLabDiagram, renderLabOutputs, statsTunnelArgs } from "../../render/labOutputs";
 import { planFor, seedRawConfig } from "../fixtures/labs";
 
 const args = { assetsDir: ".okd/dev", installer: "openshift-install", approveCsrs: false, libvirtUri: "qemu:///system" };
@@ -42,6 +42,25 @@ describe("stack outputs", () => {
       worker: "ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=accept-new core@10.56.0.13",
     });
     for (const command of [out.sshInfra, out.statsTunnel, ...Object.values(out.sshNodes)]) expect(command).not.toMatch(/StrictHostKeyChecking=no|\/dev\/null/);
+  });
+
+  it("builds verify's tunnel from the same arguments as the printed one, with its own files and local port", () => {
+    const plan = planFor(seedRawConfig());
+    expect(statsTunnelArgs(plan, { keyFile: "/tmp/v/key", knownHostsFile: "/tmp/v/known_hosts" }, 40123)).toEqual([
+      "-i",
+      "/tmp/v/key",
+      "-o",
+      "UserKnownHostsFile=/tmp/v/known_hosts",
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "ExitOnForwardFailure=yes",
+      "-N",
+      "-L",
+      "127.0.0.1:40123:127.0.0.1:9000",
+      "okd@10.56.0.10",
+    ]);
+    expect(["ssh", ...statsTunnelArgs(plan)].join(" ")).toBe(renderLabOutputs(plan, args).statsTunnel);
   });
 
   it("writes the key owner-only from the first byte, saves the pinned host key, and logs in without a password on a command line", () => {
