@@ -163,13 +163,16 @@ export function renderLabDiagram(plan: LabPlan): string {
 export function renderHostDns(plan: LabPlan, libvirtUri: string): { hostDnsSetup: string; hostDnsTeardown: string } {
   const zones = [plan.dns.zone, ...plan.dns.reverseZones.map((z) => z.zone)];
   const resolvedActive = "systemctl is-active --quiet systemd-resolved";
-  const bridge = `bridge=$(virsh -c '${libvirtUri}' net-info ${plan.network.name} | awk '$1 == "Bridge:" { print $2 }')`;
+  const uri = shellQuote(libvirtUri);
+  // net-info prints the bridge of a stopped network too (checked with virsh's test driver): take it
+  // only when Active is yes; C locale for the labels; a missing network is "not running" too.
+  const bridge = `bridge=$(LC_ALL=C virsh -c ${uri} net-info ${plan.network.name} 2>/dev/null | awk '$1 == "Active:" { active = $2 } $1 == "Bridge:" { bridge = $2 } END { if (active == "yes") print bridge }') || true`;
   const hostDnsSetup = [
     `# okd-lab: make this host resolve ${plan.dns.zone} through the infra node ${plan.infra.ip} (needs sudo).`,
     "set -euo pipefail",
     `if ${resolvedActive}; then`,
     `  ${bridge}`,
-    `  [ -n "$bridge" ] || { echo "okd-lab: network ${plan.network.name} is not running (virsh -c '${libvirtUri}' net-start ${plan.network.name})" >&2; exit 1; }`,
+    `  [ -n "$bridge" ] || { echo ${shellQuote(`okd-lab: network ${plan.network.name} is not running (virsh -c ${uri} net-start ${plan.network.name})`)} >&2; exit 1; }`,
     `  sudo resolvectl dns "$bridge" ${plan.infra.ip}`,
     `  sudo resolvectl domain "$bridge" ${zones.map((z) => `'~${z}'`).join(" ")}`,
     "else",

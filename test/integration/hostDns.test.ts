@@ -25,7 +25,10 @@ beforeEach(() => {
   stub("tee", `${log}\nmkdir -p "$(dirname "${root}/fs$1")" && exec /usr/bin/tee "${root}/fs$1" >/dev/null`);
   stub("rm", `${log}\nshift; for f in "$@"; do /bin/rm -f "${root}/fs$f"; done`);
   stub("systemctl", `${log}\nif [ "$1" = is-active ]; then [ -e "${root}/resolved-active" ]; fi`);
-  stub("virsh", `${log}\nprintf 'Name:           okd-net\\nBridge:         virbr7\\n'`);
+  // virsh 9's net-info lines (C locale); a stopped network still names its bridge.
+  const netInfo = (active: string) =>
+    `printf 'Name:           okd-net\\nUUID:           dd8fe884-6c02-601e-7551-cca97df1c5df\\nActive:         ${active}\\nPersistent:     yes\\nAutostart:      yes\\nBridge:         virbr7\\n\\n'`;
+  stub("virsh", `${log}\nif [ -e "${root}/network-stopped" ]; then ${netInfo("no")}; else ${netInfo("yes")}; fi`);
   stub("resolvectl", log);
   stub("getent", `${log}\necho "${plan.infra.ip}     api.${plan.dns.zone}"`);
 });
@@ -66,6 +69,26 @@ describe("hostDnsSetup piped to bash", () => {
       "resolvectl domain virbr7 ~okd-lab.okd.local ~0.56.10.in-addr.arpa",
       "getent hosts api.okd-lab.okd.local",
     ]);
+  });
+
+  it.each([
+    ["stopped", () => fs.writeFileSync(path.join(root, "network-stopped"), "")],
+    [
+      "missing",
+      () =>
+        fs.writeFileSync(
+          path.join(root, "bin", "virsh"),
+          `#!/bin/bash\necho "virsh $*" >> "${root}/calls.log"\necho "error: failed to get network 'okd-net'" >&2\nexit 1\n`,
+          { mode: 0o755 },
+        ),
+    ],
+  ])("with systemd-resolved and the lab network %s, stops before resolvectl and prints the virsh command that starts it", (_, arrange) => {
+    fs.writeFileSync(path.join(root, "resolved-active"), "");
+    arrange();
+    const result = pipeToBash(outputs.hostDnsSetup);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe("okd-lab: network okd-net is not running (virsh -c 'qemu:///system' net-start okd-net)\n");
+    expect(calls()).toEqual(["systemctl is-active --quiet systemd-resolved", "virsh -c qemu:///system net-info okd-net"]);
   });
 
   it("is undone by hostDnsTeardown, which removes both files and reloads NetworkManager", () => {
