@@ -29,28 +29,25 @@ export interface InfraSshFiles {
 
 const SAVED_SSH_FILES: InfraSshFiles = { keyFile: SSH_KEY_FILE, knownHostsFile: KNOWN_HOSTS_FILE };
 
-/** `ssh` options for the infra node: the lab's key and its pinned host key (knownHosts output). */
+/**
+ * `ssh` options for the infra node: the lab's key only (IdentitiesOnly: an agent's keys would be
+ * offered first and can use up sshd's MaxAuthTries) and its pinned host key (knownHosts output).
+ */
 function infraSshOptions(files: InfraSshFiles): string[] {
-  return ["-i", files.keyFile, "-o", `UserKnownHostsFile=${files.knownHostsFile}`, "-o", "StrictHostKeyChecking=yes"];
+  return ["-i", files.keyFile, "-o", "IdentitiesOnly=yes", "-o", `UserKnownHostsFile=${files.knownHostsFile}`, "-o", "StrictHostKeyChecking=yes"];
 }
 
 /**
  * The `ssh` arguments of the tunnel to the stats page, which listens on the infra node's loopback
- * only: this host's `127.0.0.1:<localPort>` forwarded to the node's stats address, e.g.
+ * only: this host's `127.0.0.1:<localEnd>` (a port) or the unix socket `localEnd` (a path)
+ * forwarded to the node's stats address, e.g.
  * `-i okd-lab.key ... -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10`. -N: forward only, no
- * remote command; ExitOnForwardFailure: fail at once when the local port is taken.
+ * remote command; ExitOnForwardFailure: fail at once when the local end cannot be made.
  */
-export function statsTunnelArgs(plan: LabPlan, files: InfraSshFiles = SAVED_SSH_FILES, localPort = plan.loadBalancer.stats.port): string[] {
+export function statsTunnelArgs(plan: LabPlan, files: InfraSshFiles = SAVED_SSH_FILES, localEnd: number | string = plan.loadBalancer.stats.port): string[] {
   const { bindAddress, port } = plan.loadBalancer.stats;
-  return [
-    ...infraSshOptions(files),
-    "-o",
-    "ExitOnForwardFailure=yes",
-    "-N",
-    "-L",
-    `127.0.0.1:${localPort}:${bindAddress}:${port}`,
-    `${INFRA_ADMIN_USER}@${plan.infra.ip}`,
-  ];
+  const local = typeof localEnd === "number" ? `127.0.0.1:${localEnd}` : localEnd;
+  return [...infraSshOptions(files), "-o", "ExitOnForwardFailure=yes", "-N", "-L", `${local}:${bindAddress}:${port}`, `${INFRA_ADMIN_USER}@${plan.infra.ip}`];
 }
 
 /**
@@ -165,8 +162,13 @@ export function renderHostDns(plan: LabPlan, libvirtUri: string): { hostDnsSetup
   const resolvedActive = "systemctl is-active --quiet systemd-resolved";
   const uri = shellQuote(libvirtUri);
   // net-info prints the bridge of a stopped network too (checked with virsh's test driver): take it
-  // only when Active is yes; C locale for the labels; a missing network is "not running" too.
-  const bridge = `bridge=$(LC_ALL=C virsh -c ${uri} net-info ${plan.network.name} 2>/dev/null | awk '$1 == "Active:" { active = $2 } $1 == "Bridge:" { bridge = $2 } END { if (active == "yes") print bridge }') || true`;
+  // only when Active is yes; C locale for the labels. virsh's own error (no such network, no access
+  // to libvirt) is printed as it is.
+  const netInfo = `virsh -c ${uri} net-info ${plan.network.name}`;
+  const bridge = [
+    `if ! info=$(LC_ALL=C ${netInfo} 2>&1); then echo ${shellQuote(`okd-lab: ${netInfo} failed: `)}"$info" >&2; exit 1; fi`,
+    `  bridge=$(awk '$1 == "Active:" { active = $2 } $1 == "Bridge:" { bridge = $2 } END { if (active == "yes") print bridge }' <<<"$info")`,
+  ].join("\n");
   const hostDnsSetup = [
     `# okd-lab: make this host resolve ${plan.dns.zone} through the infra node ${plan.infra.ip} (needs sudo).`,
     "set -euo pipefail",
@@ -214,7 +216,7 @@ export function renderLabOutputs(plan: LabPlan, args: LabOutputsArgs): LabOutput
   // The infra node's host key is pinned (knownHosts output); the FCOS nodes' keys are recorded on
   // first use in the same file and checked from then on.
   const infraSshOpts = infraSshOptions(SAVED_SSH_FILES).join(" ");
-  const nodeSshOpts = `-i ${SSH_KEY_FILE} -o UserKnownHostsFile=${KNOWN_HOSTS_FILE} -o StrictHostKeyChecking=accept-new`;
+  const nodeSshOpts = `-i ${SSH_KEY_FILE} -o IdentitiesOnly=yes -o UserKnownHostsFile=${KNOWN_HOSTS_FILE} -o StrictHostKeyChecking=accept-new`;
   const names = plan.nodes.filter((n) => n.role !== "bootstrap").map((n) => n.fqdn);
   const bootstrap = plan.nodes.find((n) => n.role === "bootstrap");
   const steps = [

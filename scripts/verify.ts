@@ -13,7 +13,7 @@
  * stack's outputs (`pulumi stack output --show-secrets --json`, read once, with the tunnel's key). The checks are those of the e2e suite
  * (verify/checks.ts).
  */
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { parseLabConfig } from "../config/labConfig";
 import { readFlags, runCli, UsageError } from "../offline/cli";
 import { splitStackConfig } from "../offline/stackFile";
@@ -39,7 +39,8 @@ export interface VerifyOptions {
 export function parseVerifyArgs(argv: string[]): VerifyOptions {
   const { values } = readFlags(argv, { values: ["stack", "stats-url"] });
   const statsUrl = values["stats-url"];
-  if (statsUrl !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(statsUrl)) {
+  // No user:password@ part: the URL is printed in the report.
+  if (statsUrl !== undefined && !/^https?:\/\/[^/\s@]+\/?$/.test(statsUrl)) {
     throw new UsageError(
       `--stats-url ${statsUrl} is not an http(s) URL of a host and port: give the local end of the ssh -L tunnel, e.g. http://127.0.0.1:9000/`,
     );
@@ -47,56 +48,72 @@ export function parseVerifyArgs(argv: string[]): VerifyOptions {
   return { ...(values.stack === undefined ? {} : { stack: values.stack }), ...(statsUrl === undefined ? {} : { statsUrl }) };
 }
 
+/** What `pulumi ARGS` printed, or why it gave nothing (its first error line, or that it is missing). */
+export type PulumiResult = { stdout: string } | { error: string };
+
 /** What verify needs from its surroundings; replaced by fakes in the unit tests. */
 export interface VerifyHost {
   probe: Probe;
   env: Record<string, string | undefined>;
-  /** Runs `pulumi ARGS` and returns its stdout, or undefined when it fails or is not installed. */
-  pulumi(args: string[]): string | undefined;
+  pulumi(args: string[]): PulumiResult;
   /** Opens the ssh tunnel to the stats page (verify/statsTunnel.ts). */
   openTunnel(request: StatsTunnelRequest): Promise<StatsTunnel>;
   /** Directory holding Pulumi.<stack>.yaml. */
   cwd: string;
 }
 
-function realPulumi(args: string[]): string | undefined {
-  try {
-    // --non-interactive: a missing passphrase or login is an error, never a prompt nobody sees.
-    return execFileSync("pulumi", [...args, "--non-interactive"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 60000 });
-  } catch {
-    return undefined;
+function realPulumi(args: string[]): PulumiResult {
+  // --non-interactive: a missing passphrase or login is an error, never a prompt nobody sees.
+  const result = spawnSync("pulumi", [...args, "--non-interactive"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60000 });
+  if (result.error) return { error: (result.error as NodeJS.ErrnoException).code === "ENOENT" ? "pulumi is not installed (run npm ci)" : result.error.message };
+  if (result.status !== 0) {
+    // Pulumi's error lines name what failed (passphrase, stack, backend), never an output's value.
+    const line = result.stderr.split("\n").find((l) => l.trim() !== "");
+    return { error: line?.trim() ?? `exit status ${result.status}` };
   }
+  return { stdout: result.stdout };
 }
 
 const OUTPUTS_COMMAND = "pulumi stack output --show-secrets --json";
 
-/** The stack's outputs with their secrets, read once and only when needed; undefined when pulumi gives none. */
-function stackOutputs(stack: string, host: VerifyHost): () => Record<string, unknown> | undefined {
-  let outputs: Record<string, unknown> | undefined | null = null;
+/** The stack's outputs with their secrets, or why there are none. */
+type StackOutputs = { outputs: Record<string, unknown> } | { error: string };
+
+/** Reads the stack's outputs once, and only when first needed. */
+function stackOutputs(stack: string, host: VerifyHost): () => StackOutputs {
+  let outputs: StackOutputs | undefined;
   return () => {
-    if (outputs === null) {
-      const text = host.pulumi(["stack", "output", "--stack", stack, "--show-secrets", "--json"]);
-      try {
-        const parsed: unknown = text === undefined ? undefined : JSON.parse(text);
-        outputs = parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-      } catch {
-        outputs = undefined;
+    if (outputs === undefined) {
+      const result = host.pulumi(["stack", "output", "--stack", stack, "--show-secrets", "--json"]);
+      if ("error" in result) {
+        outputs = { error: result.error };
+      } else {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(result.stdout);
+        } catch {
+          parsed = undefined;
+        }
+        const isRecord = parsed !== null && typeof parsed === "object" && !Array.isArray(parsed);
+        outputs = isRecord ? { outputs: parsed as Record<string, unknown> } : { error: "its answer is not a JSON object" };
       }
     }
     return outputs;
   };
 }
 
-function stringOutput(outputs: Record<string, unknown> | undefined, name: string): string | undefined {
-  const value = outputs?.[name];
-  return typeof value === "string" && value.trim() !== "" ? value : undefined;
+/** A non-empty string output, or why there is none. */
+function stringOutput(read: StackOutputs, name: string): string | { missing: string } {
+  if ("error" in read) return { missing: `'${OUTPUTS_COMMAND}' failed: ${read.error}` };
+  const value = read.outputs[name];
+  return typeof value === "string" && value.trim() !== "" ? value : { missing: `the stack has no ${name} output` };
 }
 
 /** The lab to check: the plan of `stack`'s config, nodes dropped from it, and the stats password. */
 export function verifyTarget(
   stack: string,
   host: VerifyHost,
-  outputs: () => Record<string, unknown> | undefined = stackOutputs(stack, host),
+  outputs: () => StackOutputs = stackOutputs(stack, host),
 ): { target: VerifyTarget; notes: string[] } {
   const { config, notes } = readStackConfig(`${host.cwd}/Pulumi.${stack}.yaml`);
   const { raw } = splitStackConfig(config);
@@ -104,39 +121,43 @@ export function verifyTarget(
   const plan = buildLabPlan(labConfig);
   // A dropped bootstrap node must be gone from DNS too (its backends are checked by the stats).
   const absent = labConfig.bootstrap.enabled ? [] : [{ name: labConfig.bootstrap.name, ip: labConfig.bootstrap.ip }];
-  const statsPassword = host.env[STATS_PASSWORD_ENV] || stringOutput(outputs(), "statsPassword");
-  if (!statsPassword) notes.push(`no stats password: ${STATS_PASSWORD_ENV} is unset and '${OUTPUTS_COMMAND}' gave none`);
-  return { target: { plan, absent, ...(statsPassword ? { statsPassword } : {}) }, notes };
+  const fromEnv = host.env[STATS_PASSWORD_ENV];
+  const password = fromEnv ? fromEnv : stringOutput(outputs(), "statsPassword");
+  if (typeof password !== "string") notes.push(`no stats password: ${STATS_PASSWORD_ENV} is unset and ${password.missing}`);
+  return { target: { plan, absent, ...(typeof password === "string" ? { statsPassword: password } : {}) }, notes };
 }
 
 /**
- * The stats page's URL from here: `--stats-url` (the user's own tunnel) as given, otherwise a
- * tunnel verify opens with the stack's key and known_hosts outputs; `error` says why there is none.
+ * Where the stats page answers from here: `--stats-url` (the user's own tunnel) as given, otherwise
+ * the socket of a tunnel verify opens with the stack's key and known_hosts outputs; `statsTunnelError`
+ * says why there is none.
  */
 async function statsEndpoint(
   options: VerifyOptions,
   plan: LabPlan,
   host: VerifyHost,
-  outputs: () => Record<string, unknown> | undefined,
-): Promise<{ statsUrl?: string; statsTunnelError?: string; tunnel?: StatsTunnel }> {
+  outputs: () => StackOutputs,
+): Promise<{ statsUrl?: string; statsSocket?: string; statsTunnelError?: string; tunnel?: StatsTunnel }> {
   if (options.statsUrl !== undefined) return { statsUrl: options.statsUrl };
   const sshPrivateKey = stringOutput(outputs(), "sshPrivateKey");
   const knownHosts = stringOutput(outputs(), "knownHosts");
-  if (sshPrivateKey === undefined || knownHosts === undefined) {
-    return { statsTunnelError: `no sshPrivateKey and knownHosts from '${OUTPUTS_COMMAND}' to open the ssh tunnel with` };
+  if (typeof sshPrivateKey !== "string" || typeof knownHosts !== "string") {
+    const why = [sshPrivateKey, knownHosts].flatMap((o) => (typeof o === "string" ? [] : [o.missing]));
+    return { statsTunnelError: `no SSH key and known_hosts line to open the ssh tunnel with: ${[...new Set(why)].join("; ")}` };
   }
   try {
     const tunnel = await host.openTunnel({ plan, sshPrivateKey, knownHosts, env: host.env });
-    return { statsUrl: tunnel.url, tunnel };
+    return { statsSocket: tunnel.socketPath, tunnel };
   } catch (err) {
-    if (err instanceof StatsTunnelError) return { statsTunnelError: `the ssh tunnel to the infra node did not open: ${err.message}` };
-    throw err;
+    const reason = err instanceof StatsTunnelError ? err.message : `could not start it: ${err instanceof Error ? err.message : String(err)}`;
+    return { statsTunnelError: `the ssh tunnel to the infra node did not open: ${reason}` };
   }
 }
 
 /** Runs every check; returns the report lines and the exit code (0 all ok, 1 any failure). */
 export async function runVerify(options: VerifyOptions, host: VerifyHost): Promise<{ lines: string[]; code: number }> {
-  const stack = options.stack ?? host.pulumi(["stack", "--show-name"])?.trim();
+  const selected = options.stack === undefined ? host.pulumi(["stack", "--show-name"]) : undefined;
+  const stack = options.stack ?? (selected && "stdout" in selected ? selected.stdout.trim() : undefined);
   if (!stack) throw new UsageError("no stack given and no Pulumi stack selected: pass --stack NAME");
   const outputs = stackOutputs(stack, host);
   const { target, notes } = verifyTarget(stack, host, outputs);
@@ -145,6 +166,9 @@ export async function runVerify(options: VerifyOptions, host: VerifyHost): Promi
   try {
     results = await runChecks(host.probe, { ...target, ...stats });
   } finally {
+    // ssh gone before the end: the stats line's failure is its doing; say what it said.
+    const ended = tunnel?.ended();
+    if (ended !== undefined) notes.push(`verify's ssh tunnel ended early; ssh said: ${ended}`);
     await tunnel?.close();
   }
   const failed = results.filter((r) => !r.ok).length;

@@ -9,6 +9,7 @@
  */
 import { LabPlan, LoadBalancedService, PORTS } from "../plan/labPlan";
 import { statsAccess } from "../render/labOutputs";
+import { INFRA_ADMIN_USER } from "../render/cloudInit";
 
 /** DNS record types the checks ask for. */
 export type RecordType = "A" | "PTR";
@@ -57,7 +58,7 @@ export interface Probe {
   /** Opens and closes a TCP connection to `ip:port`. */
   connect(ip: string, port: number): Promise<ConnectResult>;
   /** GETs `url` (http or https, certificate not verified), with basic authentication when given. */
-  httpGet(url: string, auth?: BasicAuth): Promise<HttpResult>;
+  httpGet(url: string, auth?: BasicAuth, socketPath?: string): Promise<HttpResult>;
   /** One NTP client exchange with `server`. */
   ntpQuery(server: string): Promise<NtpResult>;
 }
@@ -85,6 +86,8 @@ export interface VerifyTarget {
    * on the infra node's loopback only); default the statsUrl output, e.g. `http://127.0.0.1:9000/`.
    */
   statsUrl?: string;
+  /** The unix socket of the tunnel verify opened to the stats page (verify/statsTunnel.ts); wins over statsUrl. */
+  statsSocket?: string;
   /** Why there is no tunnel to the stats page (verify could not open one): the stats check fails with it. */
   statsTunnelError?: string;
   /** TCP ports probed for unexpected listeners; default {@link DEFAULT_SCAN_PORTS}. */
@@ -391,31 +394,38 @@ export function statsUnreachable(plan: LabPlan, reason: string): CheckResult {
 /**
  * Every load-balanced service's servers are UP in HAProxy's stats and are exactly the plan's,
  * one line per backend (`haproxy backend api: bootstrap UP, master UP`). The stats page listens on
- * the infra node's loopback: `statsUrl` is the local end of the `ssh -L` tunnel to it.
+ * the infra node's loopback: `statsUrl` is the local end of an `ssh -L` tunnel to it, or
+ * `{ socketPath }` the unix socket of the one verify opened.
  */
 export async function checkHaproxyBackends(
   probe: Probe,
   plan: LabPlan,
   password: string | undefined,
-  statsUrl: string = statsAccess(plan).url,
+  statsUrl: string | { socketPath: string } = statsAccess(plan).url,
 ): Promise<CheckResult[]> {
   const lb = plan.loadBalancer;
-  const url = `${statsUrl.replace(/\/+$/, "")}/;csv`;
-  const statsCheck = `haproxy stats ${statsUrl}`;
+  const socketPath = typeof statsUrl === "string" ? undefined : statsUrl.socketPath;
+  const base = typeof statsUrl === "string" ? statsUrl : statsAccess(plan).url;
+  const url = `${base.replace(/\/+$/, "")}/;csv`;
+  const statsCheck = socketPath === undefined ? `haproxy stats ${base}` : `haproxy stats (ssh tunnel to ${INFRA_ADMIN_USER}@${plan.infra.ip})`;
   if (password === undefined) {
     return [
       fail(statsCheck, "no stats password", "set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)"),
     ];
   }
-  const response = await probe.httpGet(url, { user: lb.stats.user, password });
-  if (!response.ok)
+  const response = await probe.httpGet(url, { user: lb.stats.user, password }, socketPath);
+  if (!response.ok) {
+    const where = `the stats page listens on the infra node's ${lb.stats.bindAddress}:${lb.stats.port}`;
     return [
       fail(
         statsCheck,
         `GET ${url} failed: ${response.error}`,
-        `the stats page listens on the infra node's ${lb.stats.bindAddress}:${lb.stats.port}: open the tunnel first (${statsAccess(plan).tunnel}) and check systemctl status haproxy on the infra node`,
+        socketPath === undefined
+          ? `${where}: open the tunnel first (${statsAccess(plan).tunnel}) and check systemctl status haproxy on the infra node`
+          : `${where}, which answered nothing through the tunnel: check systemctl status haproxy on the infra node`,
       ),
     ];
+  }
   if (response.status === 401)
     return [fail(statsCheck, "the stats password was refused (401)", "use the password of this stack: pulumi stack output --show-secrets statsPassword")];
   if (response.status !== 200)
@@ -490,7 +500,7 @@ export async function runChecks(probe: Probe, target: VerifyTarget): Promise<Che
     ...(await guard("haproxy", async () =>
       target.statsTunnelError !== undefined
         ? [statsUnreachable(plan, target.statsTunnelError)]
-        : checkHaproxyBackends(probe, plan, target.statsPassword, target.statsUrl),
+        : checkHaproxyBackends(probe, plan, target.statsPassword, target.statsSocket !== undefined ? { socketPath: target.statsSocket } : target.statsUrl),
     )),
     ...(await guard("ntp", async () => [await checkNtp(probe, plan)])),
   ];

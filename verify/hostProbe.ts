@@ -120,7 +120,7 @@ export class HostProbe implements Probe {
     });
   }
 
-  httpGet(url: string, auth?: BasicAuth): Promise<HttpResult> {
+  httpGet(url: string, auth?: BasicAuth, socketPath?: string): Promise<HttpResult> {
     return new Promise((resolve) => {
       let settled = false;
       const finish = (result: HttpResult) => {
@@ -133,7 +133,8 @@ export class HostProbe implements Probe {
       const headers: Record<string, string> = { connection: "close" };
       if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`;
       // A fresh connection per request (agent: false): each GET is its own trip through the load balancer.
-      const options = { headers, agent: false as const, timeout: this.timeoutMs, rejectUnauthorized: false };
+      // socketPath: the request goes to that unix socket (an ssh tunnel's end), the URL gives path and Host.
+      const options = { headers, agent: false as const, timeout: this.timeoutMs, rejectUnauthorized: false, ...(socketPath ? { socketPath } : {}) };
       let responded = false;
       const req = (secure ? https : http).get(url, options, (res) => {
         responded = true;

@@ -161,8 +161,8 @@ export class AgentProbe implements Probe {
     return this.agent.call("probe", { method: "connect", args: [ip, port] });
   }
 
-  httpGet(url: string, auth?: BasicAuth): Promise<HttpResult> {
-    return this.agent.call("probe", { method: "httpGet", args: [url, auth] });
+  httpGet(url: string, auth?: BasicAuth, socketPath?: string): Promise<HttpResult> {
+    return this.agent.call("probe", { method: "httpGet", args: [url, auth, socketPath] });
   }
 
   ntpQuery(server: string): Promise<NtpResult> {

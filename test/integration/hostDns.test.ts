@@ -71,23 +71,24 @@ describe("hostDnsSetup piped to bash", () => {
     ]);
   });
 
-  it.each([
-    ["stopped", () => fs.writeFileSync(path.join(root, "network-stopped"), "")],
-    [
-      "missing",
-      () =>
-        fs.writeFileSync(
-          path.join(root, "bin", "virsh"),
-          `#!/bin/bash\necho "virsh $*" >> "${root}/calls.log"\necho "error: failed to get network 'okd-net'" >&2\nexit 1\n`,
-          { mode: 0o755 },
-        ),
-    ],
-  ])("with systemd-resolved and the lab network %s, stops before resolvectl and prints the virsh command that starts it", (_, arrange) => {
+  it("with systemd-resolved and the lab network stopped, stops before resolvectl and prints the virsh command that starts it", () => {
     fs.writeFileSync(path.join(root, "resolved-active"), "");
-    arrange();
+    fs.writeFileSync(path.join(root, "network-stopped"), "");
     const result = pipeToBash(outputs.hostDnsSetup);
     expect(result.status).toBe(1);
     expect(result.stderr).toBe("okd-lab: network okd-net is not running (virsh -c 'qemu:///system' net-start okd-net)\n");
+    expect(calls()).toEqual(["systemctl is-active --quiet systemd-resolved", "virsh -c qemu:///system net-info okd-net"]);
+  });
+
+  it("with systemd-resolved and virsh failing (no such network, no access to libvirt), stops with virsh's own words", () => {
+    fs.writeFileSync(path.join(root, "resolved-active"), "");
+    const virshError = "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': Permission denied";
+    fs.writeFileSync(path.join(root, "bin", "virsh"), `#!/bin/bash\necho "virsh $*" >> "${root}/calls.log"\nprintf '%s\\n' "${virshError}" >&2\nexit 1\n`, {
+      mode: 0o755,
+    });
+    const result = pipeToBash(outputs.hostDnsSetup);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`okd-lab: virsh -c 'qemu:///system' net-info okd-net failed: ${virshError}\n`);
     expect(calls()).toEqual(["systemctl is-active --quiet systemd-resolved", "virsh -c qemu:///system net-info okd-net"]);
   });
 

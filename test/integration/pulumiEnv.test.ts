@@ -62,3 +62,33 @@ it.each([
   const result = source(env);
   expect([result.status, result.stderr]).toEqual([1, message]);
 });
+
+describe("npm run verify (scripts/verify.sh)", () => {
+  const verifySh = path.join(__dirname, "..", "..", "scripts", "verify.sh");
+  const bin = path.join(__dirname, "..", "..", "node_modules", ".bin");
+  const verify = (args: string[], env: Record<string, string | undefined> = {}) =>
+    run("/bin/bash", [verifySh, ...args], {
+      env: { PATH: `${bin}:${process.env.PATH}`, TMPDIR: dir, PULUMI_CONFIG_PASSPHRASE: undefined, PULUMI_CONFIG_PASSPHRASE_FILE: undefined, ...env },
+    });
+
+  it("prints its usage without asking for a passphrase", () => {
+    const result = verify(["--help"]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toMatch(/^usage: npm run verify -- \[--stack NAME\] \[--stats-url URL\]/);
+    expect(result.status).toBe(0);
+  });
+
+  it("needs the passphrase to read the stack's outputs, and says so off a terminal", () => {
+    const result = verify(["--stack", "dev"]);
+    expect(result.stderr).toBe(
+      "okd-lab: set PULUMI_CONFIG_PASSPHRASE_FILE (preferred) or PULUMI_CONFIG_PASSPHRASE: the stack's secrets are encrypted with it\n",
+    );
+    expect(result.status).toBe(1);
+  });
+
+  it("with OKD_LAB_STATS_PASSWORD and --stats-url asks for no passphrase (a bad argument stops it before any check)", () => {
+    const result = verify(["--stats-url", "127.0.0.1:9000"], { OKD_LAB_STATS_PASSWORD: "s3cret" });
+    expect(result.stderr).toMatch(/^--stats-url 127\.0\.0\.1:9000 is not an http\(s\) URL/);
+    expect(result.status).toBe(2);
+  });
+});

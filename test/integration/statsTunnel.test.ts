@@ -1,13 +1,15 @@
 /**
  * npm run verify's tunnel to the stats page (verify/statsTunnel.ts) with a stand-in ssh
  * (test/fixtures/fake-ssh) that accepts only the exact command line and plays the far end: the
- * files it is given and their modes, the tunnel carrying a request, ssh's refusal and silence, and
- * nothing left behind. The real OpenSSH client and server carry it in the e2e suite.
+ * files it is given and their modes, a unix socket in a private folder carrying a request, ssh's
+ * refusal, silence and early end, and nothing left behind. The real OpenSSH client and server carry
+ * it in the e2e suite.
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
+import { HostProbe } from "../../verify/hostProbe";
 import { openStatsTunnel, StatsTunnelError, StatsTunnelRequest } from "../../verify/statsTunnel";
 import { planFor, seedRawConfig } from "../fixtures/labs";
 
@@ -22,7 +24,7 @@ let pagePort: number;
 
 beforeAll(async () => {
   // The stats page's stand-in, on loopback.
-  page = http.createServer((_req, res) => res.end("# pxname,svname,status\n"));
+  page = http.createServer((req, res) => res.end(`${req.headers.host} ${req.url}`));
   await new Promise<void>((resolve) => page.listen(0, "127.0.0.1", resolve));
   pagePort = (page.address() as { port: number }).port;
 });
@@ -30,13 +32,13 @@ afterAll(() => new Promise((resolve) => page.close(resolve)));
 beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "okdlab-tunnel-"))));
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function request(mode: string, extra: Partial<StatsTunnelRequest> = {}): StatsTunnelRequest {
+function request(mode: string, extra: Partial<StatsTunnelRequest> = {}, env: Record<string, string> = {}): StatsTunnelRequest {
   return {
     plan,
     sshPrivateKey: KEY,
     knownHosts: KNOWN_HOSTS,
     ssh: fakeSsh,
-    env: { ...process.env, FAKE_SSH_DIR: dir, FAKE_SSH_MODE: mode, FAKE_SSH_TARGET_PORT: String(pagePort) },
+    env: { ...process.env, FAKE_SSH_DIR: dir, FAKE_SSH_MODE: mode, FAKE_SSH_TARGET_PORT: String(pagePort), ...env },
     ...extra,
   };
 }
@@ -49,51 +51,67 @@ function calls(): Record<string, unknown>[] {
     .map((l) => JSON.parse(l));
 }
 
-/** The folder the key was written to, from the command line ssh got. */
-function keyFolder(call: Record<string, unknown>): string {
-  const argv = call.argv as string[];
+/** The private folder verify made, from the command line ssh got. */
+function tunnelFolder(): string {
+  const argv = calls()[0].argv as string[];
   return path.dirname(argv[argv.indexOf("-i") + 1]);
 }
 
-it("runs the statsTunnel command with the stack's key and known_hosts (0600) on a free port and carries the page", async () => {
-  const tunnel = await openStatsTunnel(request("forward"));
+it("runs the statsTunnel command with the stack's key and known_hosts (0600, read while ssh connects) and carries the page over a private socket", async () => {
+  // ssh takes a while to log in: the files must still be there when it reads them.
+  const tunnel = await openStatsTunnel(request("forward", {}, { FAKE_SSH_DELAY_MS: "700" }));
   try {
-    expect(tunnel.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-    const body = await (await fetch(`${tunnel.url};csv`)).text();
-    expect(body).toBe("# pxname,svname,status\n");
-    const [call] = calls();
-    const port = new URL(tunnel.url).port;
-    expect((call.argv as string[]).slice(-3)).toEqual(["-L", `127.0.0.1:${port}:127.0.0.1:9000`, "okd@10.56.0.10"]);
-    expect(call).toMatchObject({ key: `${KEY}\n`, keyMode: "600", knownHosts: `${KNOWN_HOSTS}\n`, knownHostsMode: "600" });
-    // ssh has read both files: they are gone while the tunnel runs.
-    expect(fs.existsSync(keyFolder(call))).toBe(false);
+    const folder = tunnelFolder();
+    expect(tunnel.socketPath).toBe(path.join(folder, "stats.sock"));
+    expect((fs.statSync(folder).mode & 0o777).toString(8)).toBe("700");
+    const argv = calls()[0].argv as string[];
+    expect(argv.slice(-3)).toEqual(["-L", `${tunnel.socketPath}:127.0.0.1:9000`, "okd@10.56.0.10"]);
+    expect(calls()[1]).toEqual({ key: `${KEY}\n`, keyMode: "600", knownHosts: `${KNOWN_HOSTS}\n`, knownHostsMode: "600" });
+    const answer = await new HostProbe().httpGet("http://127.0.0.1:9000/;csv", undefined, tunnel.socketPath);
+    expect(answer).toEqual({ ok: true, status: 200, body: "127.0.0.1:9000 /;csv" });
+    // ssh has read both files: they are gone while the tunnel runs; the socket stays.
+    expect(fs.readdirSync(folder)).toEqual(["stats.sock"]);
+    expect(tunnel.ended()).toBeUndefined();
   } finally {
     await tunnel.close();
   }
-  expect(calls()[1]).toEqual({ signal: "SIGTERM" });
-  await expect(fetch(tunnel.url)).rejects.toThrow();
+  expect(calls()[2]).toEqual({ signal: "SIGTERM" });
+  expect(fs.existsSync(path.dirname(tunnel.socketPath))).toBe(false);
 });
 
 it("reports what ssh said when it gives up before the tunnel is up, and leaves no key behind", async () => {
   await expect(openStatsTunnel(request("refuse"))).rejects.toThrow(
     new StatsTunnelError("ssh exited (255) before the tunnel was up; it said: Host key verification failed."),
   );
-  expect(fs.existsSync(keyFolder(calls()[0]))).toBe(false);
+  expect(fs.existsSync(tunnelFolder())).toBe(false);
 });
 
 it("stops ssh and says so when the tunnel does not open in time", async () => {
   const started = Date.now();
-  await expect(openStatsTunnel(request("hang", { timeoutMs: 1000 }))).rejects.toThrow(
-    new StatsTunnelError("ssh did not open the tunnel within 1 s; it said: nothing"),
+  await expect(openStatsTunnel(request("hang", { timeoutMs: 3000 }))).rejects.toThrow(
+    new StatsTunnelError("ssh did not open the tunnel within 3 s; it said: nothing"),
   );
-  expect(Date.now() - started).toBeLessThan(5000);
-  const [first, second] = calls();
-  expect(second).toEqual({ signal: "SIGTERM" });
-  expect(fs.existsSync(keyFolder(first))).toBe(false);
+  expect(Date.now() - started).toBeLessThan(8000);
+  expect(calls()[1]).toEqual({ signal: "SIGTERM" });
+  expect(fs.existsSync(tunnelFolder())).toBe(false);
 });
 
-it("names the package when ssh is not installed", async () => {
+it("tells when ssh ended after the tunnel was up, with its last words", async () => {
+  const tunnel = await openStatsTunnel(request("drop"));
+  try {
+    const deadline = Date.now() + 5000;
+    while (tunnel.ended() === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(tunnel.ended()).toBe("Connection to 10.56.0.10 closed by remote host.");
+  } finally {
+    await tunnel.close();
+  }
+  expect(fs.existsSync(path.dirname(tunnel.socketPath))).toBe(false);
+});
+
+it("names the package when ssh is not installed, and leaves no key behind", async () => {
+  const before = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("okd-lab-verify-"));
   await expect(openStatsTunnel(request("forward", { ssh: path.join(dir, "no-such-ssh") }))).rejects.toThrow(
     new StatsTunnelError("ssh is not installed (sudo dnf install openssh-clients)"),
   );
+  expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("okd-lab-verify-"))).toEqual(before);
 });

@@ -33,22 +33,24 @@ describe("stack outputs", () => {
     // The stats page listens on the infra node's loopback: the URL is this end of the ssh -L tunnel.
     expect(out.statsUrl).toBe("http://127.0.0.1:9000/");
     expect(out.statsTunnel).toBe(
-      "ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10",
+      "ssh -i okd-lab.key -o IdentitiesOnly=yes -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10",
     );
-    expect(out.sshInfra).toBe("ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes okd@10.56.0.10");
+    expect(out.sshInfra).toBe("ssh -i okd-lab.key -o IdentitiesOnly=yes -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes okd@10.56.0.10");
     expect(out.sshNodes).toEqual({
-      bootstrap: "ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=accept-new core@10.56.0.11",
-      master: "ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=accept-new core@10.56.0.12",
-      worker: "ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=accept-new core@10.56.0.13",
+      bootstrap: "ssh -i okd-lab.key -o IdentitiesOnly=yes -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=accept-new core@10.56.0.11",
+      master: "ssh -i okd-lab.key -o IdentitiesOnly=yes -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=accept-new core@10.56.0.12",
+      worker: "ssh -i okd-lab.key -o IdentitiesOnly=yes -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=accept-new core@10.56.0.13",
     });
     for (const command of [out.sshInfra, out.statsTunnel, ...Object.values(out.sshNodes)]) expect(command).not.toMatch(/StrictHostKeyChecking=no|\/dev\/null/);
   });
 
-  it("builds verify's tunnel from the same arguments as the printed one, with its own files and local port", () => {
+  it("builds a tunnel with other files and another local end: a port or a unix socket", () => {
     const plan = planFor(seedRawConfig());
     expect(statsTunnelArgs(plan, { keyFile: "/tmp/v/key", knownHostsFile: "/tmp/v/known_hosts" }, 40123)).toEqual([
       "-i",
       "/tmp/v/key",
+      "-o",
+      "IdentitiesOnly=yes",
       "-o",
       "UserKnownHostsFile=/tmp/v/known_hosts",
       "-o",
@@ -60,7 +62,12 @@ describe("stack outputs", () => {
       "127.0.0.1:40123:127.0.0.1:9000",
       "okd@10.56.0.10",
     ]);
-    expect(["ssh", ...statsTunnelArgs(plan)].join(" ")).toBe(renderLabOutputs(plan, args).statsTunnel);
+    // A path is a unix socket's: no port on this host's loopback at all.
+    expect(statsTunnelArgs(plan, { keyFile: "k", knownHostsFile: "kh" }, "/tmp/v/stats.sock").slice(-3)).toEqual([
+      "-L",
+      "/tmp/v/stats.sock:127.0.0.1:9000",
+      "okd@10.56.0.10",
+    ]);
   });
 
   it("writes the key owner-only from the first byte, saves the pinned host key, and logs in without a password on a command line", () => {
@@ -108,7 +115,8 @@ describe("host DNS setup", () => {
         "# okd-lab: make this host resolve okd-lab.okd.local through the infra node 10.56.0.10 (needs sudo).",
         "set -euo pipefail",
         "if systemctl is-active --quiet systemd-resolved; then",
-        `  bridge=$(LC_ALL=C virsh -c 'qemu:///system' net-info okd-net 2>/dev/null | awk '$1 == "Active:" { active = $2 } $1 == "Bridge:" { bridge = $2 } END { if (active == "yes") print bridge }') || true`,
+        `  if ! info=$(LC_ALL=C virsh -c 'qemu:///system' net-info okd-net 2>&1); then echo 'okd-lab: virsh -c '\\''qemu:///system'\\'' net-info okd-net failed: '"$info" >&2; exit 1; fi`,
+        `  bridge=$(awk '$1 == "Active:" { active = $2 } $1 == "Bridge:" { bridge = $2 } END { if (active == "yes") print bridge }' <<<"$info")`,
         `  [ -n "$bridge" ] || { echo 'okd-lab: network okd-net is not running (virsh -c '\\''qemu:///system'\\'' net-start okd-net)' >&2; exit 1; }`,
         '  sudo resolvectl dns "$bridge" 10.56.0.10',
         "  sudo resolvectl domain \"$bridge\" '~okd-lab.okd.local' '~0.56.10.in-addr.arpa'",

@@ -69,9 +69,11 @@ class FakeLab implements Probe {
   readonly servers = new Map<string, FakeServer>();
   stats: HttpResult | undefined;
   ntp: NtpResult = { ok: true, offsetSeconds: -0.000012 };
-  readonly httpCalls: { url: string; auth?: BasicAuth }[] = [];
+  readonly httpCalls: { url: string; auth?: BasicAuth; socketPath?: string }[] = [];
   /** Where the stats page answers: the local end of the `ssh -L` tunnel, as on a host that opened it. */
   statsAt = "http://127.0.0.1:9000/";
+  /** The unix socket of verify's own tunnel, when one is open. */
+  statsSocket?: string;
 
   constructor(
     readonly plan: LabPlan,
@@ -111,10 +113,11 @@ class FakeLab implements Probe {
     return ip === this.plan.infra.ip && this.open.has(port) ? { ok: true } : { ok: false, error: "ECONNREFUSED" };
   }
 
-  async httpGet(url: string, auth?: BasicAuth): Promise<HttpResult> {
-    this.httpCalls.push({ url, auth });
-    // The page listens on the infra node's loopback: nothing answers for it on the lab network.
-    if (!url.startsWith(this.statsAt)) return { ok: false, error: "ECONNREFUSED" };
+  async httpGet(url: string, auth?: BasicAuth, socketPath?: string): Promise<HttpResult> {
+    this.httpCalls.push({ url, auth, ...(socketPath === undefined ? {} : { socketPath }) });
+    // The page listens on the infra node's loopback: nothing answers for it on the lab network,
+    // only at the local end of a tunnel (a loopback URL, or the unix socket of verify's own).
+    if (socketPath !== undefined ? socketPath !== this.statsSocket : !url.startsWith(this.statsAt)) return { ok: false, error: "ECONNREFUSED" };
     if (this.stats) return this.stats;
     if (!auth || auth.user !== "admin" || auth.password !== this.password) return { ok: true, status: 401, body: "<html>401 Unauthorized</html>" };
     const rows = [...this.servers.entries()].map(([key, s]) => {
@@ -384,7 +387,7 @@ describe("the HAProxy backend check", () => {
       "no stats page",
       "s3cret",
       { ok: false, error: "ECONNREFUSED" },
-      "FAIL  haproxy stats http://127.0.0.1:9000/: GET http://127.0.0.1:9000/;csv failed: ECONNREFUSED -> fix: the stats page listens on the infra node's 127.0.0.1:9000: open the tunnel first (ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10) and check systemctl status haproxy on the infra node",
+      "FAIL  haproxy stats http://127.0.0.1:9000/: GET http://127.0.0.1:9000/;csv failed: ECONNREFUSED -> fix: the stats page listens on the infra node's 127.0.0.1:9000: open the tunnel first (ssh -i okd-lab.key -o IdentitiesOnly=yes -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10) and check systemctl status haproxy on the infra node",
     ],
     [
       "another page",
@@ -458,25 +461,27 @@ describe("runChecks", () => {
 
 describe("npm run verify", () => {
   const repo = path.resolve(__dirname, "../..");
-  // What `pulumi stack output --show-secrets --json` prints (null: pulumi fails) for the stack (the parts verify reads).
+  // What `pulumi stack output --show-secrets --json` prints for the stack (the parts verify reads).
   const OUTPUTS = {
     statsPassword: "s3cret",
     sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----\n",
     knownHosts: "10.56.0.10,okd-infra.okd-lab.okd.local ssh-ed25519 AAAA",
   };
-  const TUNNEL_URL = "http://127.0.0.1:40123/";
-  type TestHost = VerifyHost & { pulumiCalls: string[][]; tunnels: StatsTunnelRequest[]; closed: number };
-  const host = (lab: FakeLab, overrides: Partial<VerifyHost> = {}, outputs: Record<string, unknown> | null = OUTPUTS): TestHost => {
+  const SOCKET = "/tmp/okd-lab-verify-x/stats.sock";
+  const PASSPHRASE_ERROR = "error: getting stack outputs: incorrect passphrase";
+  type TestHost = VerifyHost & { pulumiCalls: string[][]; tunnels: StatsTunnelRequest[]; closed: number; endedWith?: string };
+  /** `outputs` is what pulumi prints, or `{ error }` for a pulumi that fails with that first line. */
+  const host = (lab: FakeLab, overrides: Partial<VerifyHost> = {}, outputs: Record<string, unknown> | { error: string } = OUTPUTS): TestHost => {
     const h: TestHost = {
       probe: lab,
       env: {},
       pulumi: (args) => {
         h.pulumiCalls.push(args);
-        return outputs === null ? undefined : JSON.stringify(outputs);
+        return "error" in outputs && typeof outputs.error === "string" ? { error: outputs.error } : { stdout: JSON.stringify(outputs) };
       },
       openTunnel: async (request) => {
         h.tunnels.push(request);
-        return { url: TUNNEL_URL, close: async () => void h.closed++ };
+        return { socketPath: SOCKET, ended: () => h.endedWith, close: async () => void h.closed++ };
       },
       cwd: repo,
       pulumiCalls: [],
@@ -486,10 +491,17 @@ describe("npm run verify", () => {
     };
     return h;
   };
-  const tunnelled = () => Object.assign(new FakeLab(seed()), { statsAt: TUNNEL_URL });
+  const tunnelled = () => {
+    const lab = new FakeLab(seed());
+    lab.statsSocket = SOCKET;
+    return lab;
+  };
+  const MANUAL =
+    "run the tunnel yourself to see what ssh says (ssh -i okd-lab.key -o IdentitiesOnly=yes -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10), then npm run verify -- --stats-url http://127.0.0.1:9000/";
 
-  it("checks the dev stack from Pulumi.dev.yaml through its own tunnel, closes it, and exits 0 when everything passes", async () => {
-    const h = host(tunnelled());
+  it("checks the dev stack from Pulumi.dev.yaml through its own tunnel's socket, closes it, and exits 0 when everything passes", async () => {
+    const lab = tunnelled();
+    const h = host(lab);
     const { lines, code } = await runVerify({ stack: "dev" }, h);
     expect(lines[0]).toBe("verifying stack dev: infra node 10.56.0.10, 3 nodes");
     expect(lines).toContain(`ok    haproxy backend api: bootstrap UP (L7OK 200), master UP (L7OK 200)`);
@@ -499,6 +511,7 @@ describe("npm run verify", () => {
     expect(h.pulumiCalls).toEqual([["stack", "output", "--stack", "dev", "--show-secrets", "--json"]]);
     expect(h.tunnels).toEqual([expect.objectContaining({ sshPrivateKey: OUTPUTS.sshPrivateKey, knownHosts: OUTPUTS.knownHosts })]);
     expect(h.tunnels[0].plan.infra.ip).toBe("10.56.0.10");
+    expect(lab.httpCalls).toEqual([{ url: "http://127.0.0.1:9000/;csv", auth: { user: "admin", password: "s3cret" }, socketPath: SOCKET }]);
     expect(h.closed).toBe(1);
   });
 
@@ -525,7 +538,7 @@ describe("npm run verify", () => {
   it("names the tunnel to open when nothing answers at --stats-url", async () => {
     const { lines, code } = await runVerify({ stack: "dev", statsUrl: "http://127.0.0.1:19000/" }, host(tunnelled()));
     expect(lines.filter((l) => l.startsWith("FAIL"))).toEqual([
-      "FAIL  haproxy stats http://127.0.0.1:19000/: GET http://127.0.0.1:19000/;csv failed: ECONNREFUSED -> fix: the stats page listens on the infra node's 127.0.0.1:9000: open the tunnel first (ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10) and check systemctl status haproxy on the infra node",
+      "FAIL  haproxy stats http://127.0.0.1:19000/: GET http://127.0.0.1:19000/;csv failed: ECONNREFUSED -> fix: the stats page listens on the infra node's 127.0.0.1:9000: open the tunnel first (ssh -i okd-lab.key -o IdentitiesOnly=yes -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10) and check systemctl status haproxy on the infra node",
     ]);
     expect(code).toBe(1);
   });
@@ -538,48 +551,76 @@ describe("npm run verify", () => {
     });
     const { lines, code } = await runVerify({ stack: "dev" }, h);
     expect(lines.filter((l) => l.startsWith("FAIL"))).toEqual([
-      "FAIL  haproxy stats: the ssh tunnel to the infra node did not open: ssh exited (255) before the tunnel was up; it said: Host key verification failed. -> fix: run the tunnel yourself to see what ssh says (ssh -i okd-lab.key -o UserKnownHostsFile=okd-lab.known_hosts -o StrictHostKeyChecking=yes -o ExitOnForwardFailure=yes -N -L 127.0.0.1:9000:127.0.0.1:9000 okd@10.56.0.10), then npm run verify -- --stats-url http://127.0.0.1:9000/",
+      `FAIL  haproxy stats: the ssh tunnel to the infra node did not open: ssh exited (255) before the tunnel was up; it said: Host key verification failed. -> fix: ${MANUAL}`,
     ]);
     expect(lines[lines.length - 1]).toBe("1 of 16 checks failed");
     expect(code).toBe(1);
   });
 
-  it("a tunnel failure that is not ssh's is not hidden", async () => {
+  it("an unexpected failure to start the tunnel is a failed stats line too, never a stack trace", async () => {
     const h = host(tunnelled(), {
       openTunnel: async () => {
-        throw new Error("EMFILE");
+        throw new Error("EMFILE: too many open files, mkdtemp");
       },
     });
-    await expect(runVerify({ stack: "dev" }, h)).rejects.toThrow("EMFILE");
+    const { lines, code } = await runVerify({ stack: "dev" }, h);
+    expect(lines.filter((l) => l.startsWith("FAIL"))).toEqual([
+      `FAIL  haproxy stats: the ssh tunnel to the infra node did not open: could not start it: EMFILE: too many open files, mkdtemp -> fix: ${MANUAL}`,
+    ]);
+    expect(code).toBe(1);
   });
 
-  it("without the stack's outputs, notes the missing password and fails the stats line saying what it lacked", async () => {
-    const h = host(tunnelled(), {}, null);
+  it("when ssh ends while the checks run, the stats line fails and a note gives ssh's words", async () => {
+    const lab = tunnelled();
+    const h = host(lab);
+    h.endedWith = "Connection to 10.56.0.10 closed by remote host.";
+    lab.statsSocket = undefined;
     const { lines, code } = await runVerify({ stack: "dev" }, h);
-    expect(lines).toContain("note: no stats password: OKD_LAB_STATS_PASSWORD is unset and 'pulumi stack output --show-secrets --json' gave none");
+    expect(lines).toContain("note: verify's ssh tunnel ended early; ssh said: Connection to 10.56.0.10 closed by remote host.");
     expect(lines.filter((l) => l.startsWith("FAIL"))).toEqual([
-      expect.stringMatching(
-        /^FAIL {2}haproxy stats: no sshPrivateKey and knownHosts from 'pulumi stack output --show-secrets --json' to open the ssh tunnel with -> fix: run the tunnel yourself/,
-      ),
+      "FAIL  haproxy stats (ssh tunnel to okd@10.56.0.10): GET http://127.0.0.1:9000/;csv failed: ECONNREFUSED -> fix: the stats page listens on the infra node's 127.0.0.1:9000, which answered nothing through the tunnel: check systemctl status haproxy on the infra node",
+    ]);
+    expect(h.closed).toBe(1);
+    expect(code).toBe(1);
+  });
+
+  it("when pulumi cannot give the outputs, says why in the password note and the stats line", async () => {
+    const h = host(tunnelled(), {}, { error: PASSPHRASE_ERROR });
+    const { lines, code } = await runVerify({ stack: "dev" }, h);
+    expect(lines).toContain(
+      `note: no stats password: OKD_LAB_STATS_PASSWORD is unset and 'pulumi stack output --show-secrets --json' failed: ${PASSPHRASE_ERROR}`,
+    );
+    expect(lines.filter((l) => l.startsWith("FAIL"))).toEqual([
+      `FAIL  haproxy stats: no SSH key and known_hosts line to open the ssh tunnel with: 'pulumi stack output --show-secrets --json' failed: ${PASSPHRASE_ERROR} -> fix: ${MANUAL}`,
     ]);
     expect(h.pulumiCalls).toHaveLength(1);
     expect(h.tunnels).toEqual([]);
     expect(code).toBe(1);
   });
 
+  it("names the output a stack lacks", async () => {
+    const { lines } = await runVerify({ stack: "dev" }, host(tunnelled(), {}, { statsPassword: "s3cret", knownHosts: OUTPUTS.knownHosts }));
+    expect(lines.filter((l) => l.startsWith("FAIL"))).toEqual([
+      `FAIL  haproxy stats: no SSH key and known_hosts line to open the ssh tunnel with: the stack has no sshPrivateKey output -> fix: ${MANUAL}`,
+    ]);
+  });
+
   it("without any password but with a tunnel, fails the stats line naming where the password comes from", async () => {
-    const { lines, code } = await runVerify({ stack: "dev" }, host(tunnelled(), {}, { ...OUTPUTS, statsPassword: undefined }));
+    const { lines, code } = await runVerify({ stack: "dev" }, host(tunnelled(), {}, { ...OUTPUTS, statsPassword: "" }));
+    expect(lines).toContain("note: no stats password: OKD_LAB_STATS_PASSWORD is unset and the stack has no statsPassword output");
     expect(lines).toContain(
-      `FAIL  haproxy stats ${TUNNEL_URL}: no stats password -> fix: set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)`,
+      "FAIL  haproxy stats (ssh tunnel to okd@10.56.0.10): no stats password -> fix: set OKD_LAB_STATS_PASSWORD or log in to the stack's backend (pulumi stack output --show-secrets statsPassword)",
     );
     expect(code).toBe(1);
   });
 
   it("uses the selected Pulumi stack when --stack is not given, and refuses when there is none", async () => {
     const h = host(tunnelled());
-    h.pulumi = (args) => (args[0] === "stack" && args[1] === "--show-name" ? "dev\n" : JSON.stringify(OUTPUTS));
+    h.pulumi = (args) => (args[0] === "stack" && args[1] === "--show-name" ? { stdout: "dev\n" } : { stdout: JSON.stringify(OUTPUTS) });
     expect((await runVerify({}, h)).code).toBe(0);
-    await expect(runVerify({}, host(tunnelled(), {}, null))).rejects.toThrow(new UsageError("no stack given and no Pulumi stack selected: pass --stack NAME"));
+    await expect(runVerify({}, host(tunnelled(), {}, { error: "error: no stack selected" }))).rejects.toThrow(
+      new UsageError("no stack given and no Pulumi stack selected: pass --stack NAME"),
+    );
   });
 
   it.each<[string[], VerifyOptions | string]>([
@@ -590,6 +631,10 @@ describe("npm run verify", () => {
     [["--stak", "dev"], "unknown argument --stak"],
     [["--stats-url", "http://127.0.0.1:19000/"], { statsUrl: "http://127.0.0.1:19000/" }],
     [["--stack", "dev", "--stats-url", "http://localhost:9000"], { stack: "dev", statsUrl: "http://localhost:9000" }],
+    [
+      ["--stats-url", "http://admin:s3cret@127.0.0.1:9000/"],
+      "--stats-url http://admin:s3cret@127.0.0.1:9000/ is not an http(s) URL of a host and port: give the local end of the ssh -L tunnel, e.g. http://127.0.0.1:9000/",
+    ],
     [
       ["--stats-url", "127.0.0.1:9000"],
       "--stats-url 127.0.0.1:9000 is not an http(s) URL of a host and port: give the local end of the ssh -L tunnel, e.g. http://127.0.0.1:9000/",
