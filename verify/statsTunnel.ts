@@ -41,6 +41,7 @@ export interface StatsTunnel {
 /** The tunnel could not be opened; the message says what ssh said or what was awaited. */
 export class StatsTunnelError extends Error {}
 
+// ssh(1): `-L local_socket:host:hostport` forwards from a unix socket (OpenSSH 6.7+; EL9 ships 8.7).
 const SSH_OPTIONS = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ControlMaster=no", "-o", "ControlPath=none"];
 
 function accepts(socketPath: string): Promise<boolean> {
